@@ -1,0 +1,449 @@
+//! Code generation for `#[derive(Pooled)]` (thiserror's `expand.rs`): pure `quote!`, no error
+//! discovery. Errors found by `attr`, `ast` and `valid` go through [`fallback`].
+//!
+//! For a struct `S` the output is
+//!
+//! ```text
+//! const _: () = {
+//!     impl Reset for S { fn reset(&mut self) { /* each field, in declaration order */ } }
+//!     // only when `S` has no generic parameter (a static cannot be generic):
+//!     fn __assert_send() where S: AssertSend {}
+//!     impl Pooled for S where S: Send { pooled_items!(S, capacity, thread_cache, new); }
+//! };
+//! ```
+//!
+//! with every runtime item named as `#krate::__private::…`. A generic struct gets `Reset` only
+//! and is pooled through an instance `bytepool::Pool<G<T>>`.
+//!
+//! Type-system checks are spanned on the user's tokens with `quote_spanned!`, so rustc points
+//! at the field type that does not implement `Reset` (or `Capacity`), at the struct name when
+//! the type is not `Send` or not `Default`, and at the path of a custom reset function.
+
+use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{DeriveInput, GenericParam, Generics, Ident, Type};
+
+use crate::ast::{Field, Input, Struct};
+use crate::attr::{self, Keyed};
+use crate::ctxt::Ctxt;
+use crate::valid;
+
+/// Entry point: parse and check `node`, then expand it, or emit the errors plus stub impls.
+pub fn derive(node: &DeriveInput) -> TokenStream {
+    let cx = Ctxt::new();
+    let input = Input::from_syn(&cx, node);
+    if let Some(input) = &input {
+        valid::check(&cx, input);
+    }
+    let krate = krate(input.as_ref().map(|input| &input.as_struct().attrs));
+    match (cx.check(), input) {
+        (Ok(()), Some(Input::Struct(input))) => impl_struct(&input, &krate),
+        (Err(err), _) => fallback(node, &krate, err),
+        // `from_syn` returns `None` only after pushing an error.
+        (Ok(()), None) => fallback(
+            node,
+            &krate,
+            syn::Error::new(Span::call_site(), "internal error in #[derive(Pooled)]"),
+        ),
+    }
+}
+
+/// The runtime's path: `crate = "..."`, else `::bytepool`.
+fn krate(attrs: Option<&attr::Container>) -> TokenStream {
+    match attrs.and_then(|attrs| attrs.krate.as_ref()) {
+        Some(krate) => krate.value.to_token_stream(),
+        None => quote!(::bytepool),
+    }
+}
+
+fn impl_struct(input: &Struct<'_>, krate: &TokenStream) -> TokenStream {
+    let reset = impl_reset(input, krate);
+    let pooled = if input.is_generic() {
+        None
+    } else {
+        Some(impl_pooled(input, krate))
+    };
+    quote! {
+        const _: () = {
+            #reset
+            #pooled
+        };
+    }
+}
+
+/// `impl Reset`: each field reset in declaration order, as its attributes say.
+fn impl_reset(input: &Struct<'_>, krate: &TokenStream) -> TokenStream {
+    let ident = input.ident;
+    let (impl_generics, ty_generics, _) = input.generics.split_for_impl();
+    let where_clause = reset_where_clause(input, krate);
+    let fields = input.fields.iter().map(|field| reset_field(field, krate));
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics #krate::__private::Reset for #ident #ty_generics #where_clause {
+            fn reset(&mut self) {
+                #(#fields)*
+            }
+        }
+    }
+}
+
+/// The statement that resets one field.
+///
+/// Every token of a type-checked call takes the span of the user's tokens it stands for, so
+/// rustc reports "`Reset` is not implemented" (or `Capacity`) on the field type, and a custom
+/// function of the wrong type on its path and the field type.
+fn reset_field(field: &Field<'_>, krate: &TokenStream) -> TokenStream {
+    let attrs = &field.attrs;
+    let ty_span = field.ty.span();
+    let member = respan(field.member.to_token_stream(), ty_span);
+    if attrs.skip.is_some() {
+        TokenStream::new()
+    } else if let Some(Keyed { value: path, .. }) = &attrs.reset {
+        let args = quote_spanned!(ty_span=> (&mut self.#member));
+        quote_spanned! {path.span()=>
+            #path #args;
+        }
+    } else {
+        let krate = respan(krate.clone(), ty_span);
+        if let Some(Keyed { value: max, .. }) = &attrs.max_capacity {
+            let max = usize_literal(max);
+            quote_spanned! {ty_span=>
+                #krate::__private::reset_bounded(&mut self.#member, #max);
+            }
+        } else {
+            quote_spanned! {ty_span=>
+                #krate::__private::Reset::reset(&mut self.#member);
+            }
+        }
+    }
+}
+
+/// The struct's where clause, plus a bound for each field whose type is a bare type parameter
+/// (`value: T` needs `T: Reset`). Other field types are left to the type checker, which then
+/// reports a missing impl on the field type itself; bounding them (perfect derive) could make
+/// recursive types overflow.
+fn reset_where_clause(input: &Struct<'_>, krate: &TokenStream) -> TokenStream {
+    let inferred = input.fields.iter().filter_map(|field| {
+        let attrs = &field.attrs;
+        if attrs.skip.is_some() || attrs.reset.is_some() || !is_type_param(input, field.ty) {
+            return None;
+        }
+        let ty = field.ty;
+        Some(if attrs.max_capacity.is_some() {
+            quote! {
+                #ty: #krate::__private::Reset
+                    + #krate::__private::Capacity
+                    + ::core::default::Default
+            }
+        } else {
+            quote!(#ty: #krate::__private::Reset)
+        })
+    });
+    where_clause(input.generics, inferred)
+}
+
+/// `ty` is exactly one of the struct's type parameters (`T`, not `Vec<T>`).
+fn is_type_param(input: &Struct<'_>, ty: &Type) -> bool {
+    let Type::Path(path) = ty else {
+        return false;
+    };
+    let Some(ident) = path.path.get_ident().filter(|_| path.qself.is_none()) else {
+        return false;
+    };
+    input.generics.params.iter().any(|param| match param {
+        GenericParam::Type(param) => param.ident == *ident,
+        _ => false,
+    })
+}
+
+/// `impl Pooled` (non-generic structs only): the process-wide pool, configured by the
+/// struct's attributes, after a check that the type is `Send`.
+fn impl_pooled(input: &Struct<'_>, krate: &TokenStream) -> TokenStream {
+    let ident = input.ident;
+    let attrs = &input.attrs;
+    let capacity = match &attrs.capacity {
+        Some(Keyed { value, .. }) => usize_literal(value).into_token_stream(),
+        None => quote!(#krate::__private::DEFAULT_CAPACITY),
+    };
+    let thread_cache = match &attrs.thread_cache {
+        Some(Keyed { value, .. }) => usize_literal(value).into_token_stream(),
+        None => quote!(#krate::__private::DEFAULT_THREAD_CACHE),
+    };
+    let new = match &attrs.new {
+        Some(Keyed { value, .. }) => value.to_token_stream(),
+        None => quote_spanned! {ident.span()=>
+            <#ident as ::core::default::Default>::default
+        },
+    };
+    let items = quote! {
+        #krate::__private::pooled_items!(#ident, #capacity, #thread_cache, #new);
+    };
+    pooled_impl(input.ident, input.generics, krate, items)
+}
+
+/// `impl Pooled for #ident { #items }`, preceded by the `Send` check.
+///
+/// A type that is not `Send` cannot have a process-wide pool. The first error rustc reports
+/// for it should say so and name the alternative, on the struct name. Two things get there:
+/// - `__assert_send` has a where clause on `__private::AssertSend` (whose `on_unimplemented`
+///   message names the instance pool, and whose blanket impl is `#[diagnostic::do_not_recommend]`
+///   so rustc reports it rather than the `Send` bound behind it). Where clauses are checked
+///   before bodies and this item comes first, so its error comes first.
+/// - `where #ident: Send` on the impl satisfies the `Pooled: Send` supertrait from the where
+///   clause, which drops one of the follow-up errors. For a `Send` type both bounds are
+///   trivially true.
+fn pooled_impl(
+    ident: &Ident,
+    generics: &Generics,
+    krate: &TokenStream,
+    items: TokenStream,
+) -> TokenStream {
+    let span = ident.span();
+    let assert_krate = respan(krate.clone(), span);
+    let assert_send = quote_spanned! {span=>
+        #[allow(dead_code)]
+        fn __assert_send() where #ident: #assert_krate::__private::AssertSend {}
+    };
+    let where_clause = where_clause(
+        generics,
+        [quote_spanned!(span=> #ident: ::core::marker::Send)],
+    );
+    quote! {
+        #assert_send
+        #[automatically_derived]
+        impl #krate::__private::Pooled for #ident #where_clause {
+            #items
+        }
+    }
+}
+
+/// The struct's where clause with `extra` predicates appended; empty when there are none.
+fn where_clause(generics: &Generics, extra: impl IntoIterator<Item = TokenStream>) -> TokenStream {
+    let predicates: Vec<TokenStream> = generics
+        .where_clause
+        .iter()
+        .flat_map(|where_clause| where_clause.predicates.iter())
+        .map(ToTokens::to_token_stream)
+        .chain(extra)
+        .collect();
+    if predicates.is_empty() {
+        TokenStream::new()
+    } else {
+        quote!(where #(#predicates),*)
+    }
+}
+
+/// `tokens` with every span, inside groups too, replaced by `span`: runtime paths emitted for a
+/// type check take the span of the user's tokens, so the diagnostic points there and not at the
+/// derive.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|token| match token {
+            TokenTree::Group(group) => {
+                let mut respanned = Group::new(group.delimiter(), respan(group.stream(), span));
+                respanned.set_span(span);
+                TokenTree::Group(respanned)
+            }
+            mut token => {
+                token.set_span(span);
+                token
+            }
+        })
+        .collect()
+}
+
+/// The user's integer as a `usize`-suffixed literal, keeping the literal's span.
+fn usize_literal(int: &attr::Int) -> Literal {
+    let mut lit = Literal::usize_suffixed(int.value);
+    lit.set_span(int.span);
+    lit
+}
+
+/// The errors, plus stub impls so that uses of the type elsewhere do not add a second
+/// diagnostic for the same mistake (thiserror's `fallback.rs`).
+fn fallback(node: &DeriveInput, krate: &TokenStream, err: syn::Error) -> TokenStream {
+    let error = err.into_compile_error();
+    let ident = &node.ident;
+    let (impl_generics, ty_generics, where_clause) = node.generics.split_for_impl();
+    let pooled = node.generics.params.is_empty().then(|| {
+        let items = quote!(#krate::__private::pooled_fallback_items!(#ident););
+        pooled_impl(ident, &node.generics, krate, items)
+    });
+    quote! {
+        #error
+        const _: () = {
+            #[automatically_derived]
+            impl #impl_generics #krate::__private::Reset for #ident #ty_generics #where_clause {
+                fn reset(&mut self) {}
+            }
+            #pooled
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::parse_quote;
+
+    fn expand(node: DeriveInput) -> String {
+        derive(&node).to_string()
+    }
+
+    /// `needle` with the spacing `TokenStream::to_string` uses, for readable assertions.
+    fn tokens(needle: TokenStream) -> String {
+        needle.to_string()
+    }
+
+    #[test]
+    fn smoke() {
+        let out = expand(parse_quote! {
+            #[pooled(capacity = 1024)]
+            struct LogEntry {
+                timestamp: i64,
+                #[pooled(max_capacity = 65536)]
+                fields: Vec<(String, String)>,
+                #[pooled(skip)]
+                origin: &'static str,
+                #[pooled(reset = reset_tags)]
+                tags: Tags,
+            }
+        });
+        assert!(out.starts_with("const _ : () = {"), "{out}");
+        let reset_body = tokens(quote! {
+            fn reset(&mut self) {
+                ::bytepool::__private::Reset::reset(&mut self.timestamp);
+                ::bytepool::__private::reset_bounded(&mut self.fields, 65536usize);
+                reset_tags(&mut self.tags);
+            }
+        });
+        assert!(out.contains(&reset_body), "{out}");
+        assert!(
+            !out.contains("origin"),
+            "a skipped field is not touched: {out}"
+        );
+        let items = tokens(quote! {
+            ::bytepool::__private::pooled_items!(
+                LogEntry,
+                1024usize,
+                ::bytepool::__private::DEFAULT_THREAD_CACHE,
+                <LogEntry as ::core::default::Default>::default
+            );
+        });
+        assert!(out.contains(&items), "{out}");
+        assert_eq!(out.matches("# [automatically_derived]").count(), 2, "{out}");
+        assert!(!out.contains("unsafe"), "{out}");
+    }
+
+    #[test]
+    fn tuple_and_unit_structs() {
+        let out = expand(parse_quote!(
+            struct Pair(Vec<u8>, #[pooled(skip)] u32, String);
+        ));
+        assert!(out.contains("Reset :: reset (& mut self . 0)"), "{out}");
+        assert!(!out.contains("self . 1"), "{out}");
+        assert!(out.contains("Reset :: reset (& mut self . 2)"), "{out}");
+
+        let out = expand(parse_quote!(
+            struct Marker;
+        ));
+        assert!(out.contains("fn reset (& mut self) { }"), "{out}");
+        assert!(out.contains("impl :: bytepool :: __private :: Pooled for Marker"));
+    }
+
+    #[test]
+    fn settings_reach_the_pool() {
+        let out = expand(parse_quote! {
+            #[pooled(new = Conn::fresh, thread_cache = 0, crate = "reexport::bytepool")]
+            struct Conn { id: u64 }
+        });
+        let items = tokens(quote! {
+            reexport::bytepool::__private::pooled_items!(
+                Conn,
+                reexport::bytepool::__private::DEFAULT_CAPACITY,
+                0usize,
+                Conn::fresh
+            );
+        });
+        assert!(out.contains(&items), "{out}");
+        assert_eq!(
+            out.matches(":: bytepool").count(),
+            out.matches("reexport :: bytepool").count(),
+            "only the crate path is used: {out}"
+        );
+        assert!(!out.contains("Default"), "{out}");
+    }
+
+    #[test]
+    fn send_is_checked_before_the_impl() {
+        let out = expand(parse_quote!(
+            struct S {
+                v: Vec<u8>,
+            }
+        ));
+        let check = tokens(quote! {
+            fn __assert_send() where S: ::bytepool::__private::AssertSend {}
+        });
+        let impl_header = tokens(quote! {
+            impl ::bytepool::__private::Pooled for S where S: ::core::marker::Send
+        });
+        let check_at = out.find(&check).expect(&out);
+        let impl_at = out.find(&impl_header).expect(&out);
+        assert!(check_at < impl_at, "{out}");
+    }
+
+    #[test]
+    fn generic_struct_gets_reset_only() {
+        let out = expand(parse_quote! {
+            struct G<'a, T: Clone, U, const N: usize> where U: Copy {
+                items: Vec<T>,
+                inner: T,
+                #[pooled(max_capacity = 8)]
+                other: U,
+                #[pooled(skip)]
+                name: &'a str,
+            }
+        });
+        assert!(!out.contains("Pooled"), "{out}");
+        assert!(!out.contains("AssertSend"), "{out}");
+        let header = tokens(quote! {
+            impl<'a, T: Clone, U, const N: usize> ::bytepool::__private::Reset for G<'a, T, U, N>
+            where
+                U: Copy,
+                T: ::bytepool::__private::Reset,
+                U: ::bytepool::__private::Reset
+                    + ::bytepool::__private::Capacity
+                    + ::core::default::Default
+        });
+        assert!(out.contains(&header), "{out}");
+    }
+
+    #[test]
+    fn errors_come_with_stub_impls() {
+        let out = expand(parse_quote! {
+            #[pooled(capcity = 1)]
+            struct S { #[pooled(skip, reset = f)] v: Vec<u8> }
+        });
+        assert_eq!(out.matches("compile_error !").count(), 2, "{out}");
+        assert!(out.contains("fn reset (& mut self) { }"), "{out}");
+        assert!(out.contains("pooled_fallback_items ! (S)"), "{out}");
+        assert!(!out.contains("pooled_items"), "{out}");
+    }
+
+    #[test]
+    fn rejected_shapes_get_stubs_for_their_own_generics() {
+        let out = expand(parse_quote!(
+            enum E<T> {
+                A(T),
+            }
+        ));
+        assert_eq!(out.matches("compile_error !").count(), 1, "{out}");
+        assert!(out.contains("Reset for E < T >"), "{out}");
+        assert!(
+            !out.contains("Pooled for"),
+            "a generic item has no pool: {out}"
+        );
+    }
+}

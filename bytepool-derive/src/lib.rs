@@ -1,0 +1,36 @@
+//! Procedural macros for [`bytepool`](https://docs.rs/bytepool): `define_tiers!` and
+//! `#[derive(Pooled)]`.
+//!
+//! Do not depend on this crate directly: `bytepool` re-exports both macros, and the code they
+//! generate refers to the runtime through `bytepool::__private`, which is not part of semver.
+//!
+//! Layout (parse → validate → expand, as in serde_derive and thiserror):
+//! - `tiers`: `define_tiers!` (parse, validate, expand in one small module),
+//! - `attr`, `ast`, `valid`, `expand`: `#[derive(Pooled)]`,
+//! - `ctxt`: error collection, `symbol`: attribute names.
+#![forbid(unsafe_code)]
+
+extern crate proc_macro;
+
+mod ast;
+mod attr;
+mod ctxt;
+mod expand;
+mod symbol;
+mod tiers;
+mod valid;
+
+use proc_macro::TokenStream;
+use syn::{parse_macro_input, DeriveInput};
+
+/// Declares one or more size-class lists; see `bytepool::define_tiers!`.
+#[proc_macro]
+pub fn define_tiers(input: TokenStream) -> TokenStream {
+    tiers::expand(parse_macro_input!(input as tiers::Input)).into()
+}
+
+/// Derives `bytepool::Reset` and `bytepool::Pooled`; see `bytepool::Pooled`.
+#[proc_macro_derive(Pooled, attributes(pooled))]
+pub fn derive_pooled(input: TokenStream) -> TokenStream {
+    expand::derive(&parse_macro_input!(input as DeriveInput)).into()
+}

@@ -1,0 +1,647 @@
+//! The buffer handles: [`BufferMut`] (unique, writable) and [`Buffer`] (shared, immutable).
+//!
+//! Both are one non-generic type for every pool: a handle reaches its pool through a
+//! `&'static` table of functions generated per tier set (as `bytes` does with its vtables), and
+//! a handle of a global pool carries no reference count at all.
+
+use std::fmt;
+use std::io;
+use std::mem;
+use std::ops::{Deref, DerefMut};
+
+use crate::pool::{Shared, Vtable};
+use crate::raw::{self, Payload, RawArc, Slot};
+use crate::sync::Arc;
+use crate::Error;
+
+/// Where a pooled block goes back to.
+pub(crate) enum Home {
+    /// A `Tiers` type's process-wide pool, reached through the vtable: no reference count.
+    Global(&'static Vtable),
+    /// An instance pool, kept alive by this reference.
+    Instance(&'static Vtable, Arc<Shared>),
+}
+
+impl Home {
+    fn parts(&self) -> (&'static Vtable, &Shared) {
+        match self {
+            Home::Global(vtable) => (vtable, (vtable.global)()),
+            Home::Instance(vtable, shared) => (vtable, shared),
+        }
+    }
+}
+
+/// A unique, writable byte buffer from a [`BytePool`](crate::BytePool).
+///
+/// Dereferences to its `len()` bytes. Its capacity is its tier's size; growing past it
+/// ([`extend_from_slice`](Self::extend_from_slice), [`resize`](Self::resize),
+/// [`reserve`](Self::reserve)) moves the bytes to a buffer of the next tier that fits (or to a
+/// plain allocation above the largest tier) and returns the old one. Dropping it returns the
+/// memory to its pool. It is `Send + Sync + 'static`; it is not `Clone`: use
+/// [`freeze`](Self::freeze) to share it.
+///
+/// # Examples
+/// ```
+/// use bytepool::tiers::Stream;
+/// use std::io::Write;
+///
+/// let mut buf = Stream::pool().with_capacity(100);
+/// write!(buf, "GET / HTTP/1.1\r\n").unwrap();
+/// buf.extend_from_slice(b"\r\n");
+/// assert_eq!(buf.len(), 18);
+/// assert_eq!(buf.capacity(), 1024);
+/// ```
+#[must_use = "dropping a buffer returns it to the pool at once"]
+pub struct BufferMut {
+    /// Every byte is initialised (blocks are zeroed when allocated), so any `len <= capacity`
+    /// is a valid length.
+    block: Box<[u8]>,
+    len: usize,
+    home: Option<Home>,
+}
+
+impl BufferMut {
+    /// An empty buffer that belongs to no pool: growing it allocates plainly.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut buf = bytepool::BufferMut::new();
+    /// buf.extend_from_slice(b"abc");
+    /// assert_eq!(&buf[..], b"abc");
+    /// ```
+    pub fn new() -> Self {
+        BufferMut {
+            block: Box::default(),
+            len: 0,
+            home: None,
+        }
+    }
+
+    pub(crate) fn empty(home: Home) -> Self {
+        BufferMut {
+            block: Box::default(),
+            len: 0,
+            home: Some(home),
+        }
+    }
+
+    pub(crate) fn from_block(block: Box<[u8]>, len: usize, home: Home) -> Self {
+        debug_assert!(len <= block.len());
+        BufferMut {
+            block,
+            len,
+            home: Some(home),
+        }
+    }
+
+    /// The number of bytes in the buffer.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(bytepool::tiers::Stream::pool().get(10).len(), 10);
+    /// ```
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the buffer holds no bytes.
+    ///
+    /// # Examples
+    /// ```
+    /// assert!(bytepool::tiers::Stream::pool().get(0).is_empty());
+    /// ```
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The bytes the buffer holds without moving: its tier's size.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(bytepool::tiers::Stream::pool().get(10).capacity(), 1024);
+    /// ```
+    #[inline]
+    pub fn capacity(&self) -> usize {
+        self.block.len()
+    }
+
+    /// Sets the length to 0, keeping the capacity.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut buf = bytepool::tiers::Stream::pool().get(10);
+    /// buf.clear();
+    /// assert!(buf.is_empty());
+    /// assert_eq!(buf.capacity(), 1024);
+    /// ```
+    #[inline]
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Shortens the buffer to `len` bytes; does nothing if it is not longer.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut buf = bytepool::tiers::Stream::pool().get(10);
+    /// buf.truncate(4);
+    /// assert_eq!(buf.len(), 4);
+    /// buf.truncate(8);
+    /// assert_eq!(buf.len(), 4);
+    /// ```
+    #[inline]
+    pub fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
+    /// Sets the length to `new_len`, filling new bytes with `value`; grows as needed.
+    ///
+    /// # Panics
+    /// If the new capacity exceeds `isize::MAX` or the allocator fails.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut buf = bytepool::tiers::Stream::pool().get(0);
+    /// buf.resize(3, b'x');
+    /// assert_eq!(&buf[..], b"xxx");
+    /// buf.resize(1, 0);
+    /// assert_eq!(&buf[..], b"x");
+    /// ```
+    pub fn resize(&mut self, new_len: usize, value: u8) {
+        if new_len > self.len {
+            self.reserve(new_len - self.len);
+            self.block[self.len..new_len].fill(value);
+        }
+        self.len = new_len;
+    }
+
+    /// Appends `bytes`, growing as needed.
+    ///
+    /// # Panics
+    /// If the new capacity exceeds `isize::MAX` or the allocator fails.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut buf = bytepool::tiers::Stream::pool().get(0);
+    /// buf.extend_from_slice(&[7; 2000]); // moves from no block to the 4 KiB tier
+    /// assert_eq!(buf.capacity(), 4096);
+    /// ```
+    #[inline]
+    pub fn extend_from_slice(&mut self, bytes: &[u8]) {
+        self.reserve(bytes.len());
+        let end = self.len + bytes.len();
+        self.block[self.len..end].copy_from_slice(bytes);
+        self.len = end;
+    }
+
+    /// Makes room for at least `additional` more bytes.
+    ///
+    /// # Panics
+    /// If the new capacity exceeds `isize::MAX` or the allocator fails;
+    /// [`try_reserve`](Self::try_reserve) returns an `Err` instead.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut buf = bytepool::tiers::Stream::pool().get(10);
+    /// buf.reserve(5000);
+    /// assert_eq!((buf.len(), buf.capacity()), (10, 16384));
+    /// ```
+    #[inline]
+    pub fn reserve(&mut self, additional: usize) {
+        if let Err(err) = self.try_reserve(additional) {
+            panic!("BufferMut::reserve({additional}): {err}");
+        }
+    }
+
+    /// Makes room for at least `additional` more bytes, or reports why it cannot.
+    ///
+    /// # Errors
+    /// [`Error::CapacityOverflow`] when `len + additional` exceeds `isize::MAX`,
+    /// [`Error::AllocFailed`] when the allocator fails. The buffer is unchanged then.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut buf = bytepool::tiers::Stream::pool().get(10);
+    /// assert!(buf.try_reserve(usize::MAX).is_err());
+    /// assert_eq!(buf.len(), 10);
+    /// ```
+    #[inline]
+    pub fn try_reserve(&mut self, additional: usize) -> Result<(), Error> {
+        let needed = self
+            .len
+            .checked_add(additional)
+            .ok_or(Error::CapacityOverflow)?;
+        if needed <= self.capacity() {
+            return Ok(());
+        }
+        self.grow(needed)
+    }
+
+    #[cold]
+    fn grow(&mut self, needed: usize) -> Result<(), Error> {
+        if needed > isize::MAX as usize {
+            return Err(Error::CapacityOverflow);
+        }
+        let new_block = match &self.home {
+            Some(home) => {
+                let (vtable, shared) = home.parts();
+                let largest = vtable.sizes.last().copied().unwrap_or(0);
+                // Above the largest tier, grow geometrically so appends stay amortised O(1).
+                let target = if needed > largest {
+                    needed.max(self.capacity().saturating_mul(2).min(isize::MAX as usize))
+                } else {
+                    needed
+                };
+                (vtable.acquire)(shared, target)?
+            }
+            None => raw::alloc_zeroed(
+                needed.max(self.capacity().saturating_mul(2).min(isize::MAX as usize)),
+            )?,
+        };
+        let mut new_block = new_block;
+        new_block[..self.len].copy_from_slice(&self.block[..self.len]);
+        let old = mem::replace(&mut self.block, new_block);
+        self.give_back(old);
+        Ok(())
+    }
+
+    /// Returns `block` to this buffer's pool (or frees it).
+    fn give_back(&self, block: Box<[u8]>) {
+        if let (Some(home), false) = (&self.home, block.is_empty()) {
+            let (vtable, shared) = home.parts();
+            (vtable.release)(shared, block);
+        }
+    }
+
+    /// The buffer's bytes.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut buf = bytepool::BufferMut::new();
+    /// buf.extend_from_slice(b"hi");
+    /// assert_eq!(buf.as_slice(), b"hi");
+    /// ```
+    #[inline]
+    pub fn as_slice(&self) -> &[u8] {
+        &self.block[..self.len]
+    }
+
+    /// The buffer's bytes, writable.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut buf = bytepool::tiers::Stream::pool().get(2);
+    /// buf.as_mut_slice().copy_from_slice(b"ok");
+    /// assert_eq!(&buf[..], b"ok");
+    /// ```
+    #[inline]
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        &mut self.block[..self.len]
+    }
+
+    /// Makes the buffer shared and immutable: a reference-counted [`Buffer`].
+    ///
+    /// Costs no allocation in steady state (each thread recycles the reference-count slots).
+    ///
+    /// # Examples
+    /// ```
+    /// let mut buf = bytepool::tiers::Stream::pool().get(0);
+    /// buf.extend_from_slice(b"shared");
+    /// let buf = buf.freeze();
+    /// let other = buf.clone();
+    /// assert_eq!(other.ref_count(), 2);
+    /// ```
+    #[inline]
+    pub fn freeze(self) -> Buffer {
+        let mut slot = slots::take();
+        slot.value = self;
+        Buffer {
+            raw: RawArc::from_box(slot),
+        }
+    }
+
+    /// Detaches the buffer from its pool as a `Vec<u8>` of the same length and capacity,
+    /// without copying. The pool counts it in [`Stats::detached`](crate::Stats::detached);
+    /// giving it back later with [`BytePool::put`](crate::BytePool::put) is allowed.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut buf = bytepool::tiers::Stream::pool().get(3);
+    /// buf.copy_from_slice(b"abc");
+    /// let vec = buf.into_vec();
+    /// assert_eq!((vec.as_slice(), vec.capacity()), (&b"abc"[..], 1024));
+    /// ```
+    #[must_use]
+    pub fn into_vec(mut self) -> Vec<u8> {
+        let block = mem::take(&mut self.block);
+        if let (Some(home), false) = (self.home.take(), block.is_empty()) {
+            let (vtable, shared) = home.parts();
+            (vtable.detach)(shared);
+        }
+        let mut vec = Vec::from(block);
+        vec.truncate(self.len);
+        vec
+    }
+}
+
+impl Drop for BufferMut {
+    fn drop(&mut self) {
+        let block = mem::take(&mut self.block);
+        self.give_back(block);
+    }
+}
+
+impl Default for BufferMut {
+    fn default() -> Self {
+        BufferMut::new()
+    }
+}
+
+impl From<Vec<u8>> for BufferMut {
+    /// Wraps a vector in a buffer that belongs to no pool (its spare capacity is zeroed).
+    fn from(mut vec: Vec<u8>) -> Self {
+        let len = vec.len();
+        vec.resize(vec.capacity(), 0);
+        BufferMut {
+            block: vec.into_boxed_slice(),
+            len,
+            home: None,
+        }
+    }
+}
+
+impl Deref for BufferMut {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl DerefMut for BufferMut {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [u8] {
+        self.as_mut_slice()
+    }
+}
+
+impl AsRef<[u8]> for BufferMut {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl AsMut<[u8]> for BufferMut {
+    fn as_mut(&mut self) -> &mut [u8] {
+        self
+    }
+}
+
+impl io::Write for BufferMut {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.try_reserve(buf.len())?;
+        self.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.write(buf).map(drop)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Extend<u8> for BufferMut {
+    fn extend<I: IntoIterator<Item = u8>>(&mut self, iter: I) {
+        let iter = iter.into_iter();
+        self.reserve(iter.size_hint().0);
+        for byte in iter {
+            self.extend_from_slice(&[byte]);
+        }
+    }
+}
+
+impl fmt::Debug for BufferMut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BufferMut")
+            .field("len", &self.len)
+            .field("capacity", &self.capacity())
+            .field("pooled", &self.home.is_some())
+            .finish()
+    }
+}
+
+impl PartialEq for BufferMut {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for BufferMut {}
+
+impl Payload for BufferMut {
+    fn last_release(mut slot: Box<Slot<Self>>) {
+        // Return the bytes to their pool first, then keep the slot for the next `freeze`.
+        drop(mem::take(&mut slot.value));
+        slots::put(slot);
+    }
+}
+
+/// A shared, immutable byte buffer: [`BufferMut::freeze`] makes one.
+///
+/// `clone` retains (one atomic increment), drop releases; the last release returns the memory
+/// to the pool exactly once. A count that would overflow aborts the process, as `Arc` does, and
+/// a released buffer can never be revived. [`retain`](Self::retain) and
+/// [`release`](Self::release) name the same operations for readers of the Go API.
+///
+/// # Examples
+/// ```
+/// use bytepool::tiers::Stream;
+///
+/// let mut buf = Stream::pool().get(0);
+/// buf.extend_from_slice(b"to every worker");
+/// let shared = buf.freeze();
+/// let handles: Vec<_> = (0..4)
+///     .map(|_| {
+///         let mine = shared.retain();
+///         std::thread::spawn(move || mine.len())
+///     })
+///     .collect();
+/// for h in handles {
+///     assert_eq!(h.join().unwrap(), 15);
+/// }
+/// assert_eq!(shared.ref_count(), 1);
+/// ```
+#[must_use = "dropping the last reference returns the buffer to the pool at once"]
+pub struct Buffer {
+    raw: RawArc<BufferMut>,
+}
+
+impl Buffer {
+    /// Another reference to the same bytes (the same as `clone`).
+    ///
+    /// # Examples
+    /// ```
+    /// let a = bytepool::tiers::Stream::pool().get(1).freeze();
+    /// let b = a.retain();
+    /// assert_eq!(a.ref_count(), 2);
+    /// # drop(b);
+    /// ```
+    #[inline]
+    pub fn retain(&self) -> Buffer {
+        self.clone()
+    }
+
+    /// Gives up this reference (the same as `drop`).
+    ///
+    /// # Examples
+    /// ```
+    /// let a = bytepool::tiers::Stream::pool().get(1).freeze();
+    /// let b = a.retain();
+    /// b.release();
+    /// assert_eq!(a.ref_count(), 1);
+    /// ```
+    #[inline]
+    pub fn release(self) {
+        drop(self);
+    }
+
+    /// The number of references (other threads may change it at any time).
+    ///
+    /// # Examples
+    /// ```
+    /// let a = bytepool::tiers::Stream::pool().get(1).freeze();
+    /// assert_eq!(a.ref_count(), 1);
+    /// ```
+    #[inline]
+    pub fn ref_count(&self) -> usize {
+        self.raw.ref_count()
+    }
+
+    /// The unique, writable buffer back when this is the only reference; `self` otherwise.
+    ///
+    /// # Errors
+    /// Returns `self` when other references exist.
+    ///
+    /// # Examples
+    /// ```
+    /// let a = bytepool::tiers::Stream::pool().get(1).freeze();
+    /// let b = a.clone();
+    /// let a = a.try_into_mut().unwrap_err(); // `b` still shares it
+    /// drop(b);
+    /// let mut unique = a.try_into_mut().unwrap();
+    /// unique[0] = 1;
+    /// ```
+    pub fn try_into_mut(self) -> Result<BufferMut, Buffer> {
+        match self.raw.try_unwrap() {
+            Ok(mut slot) => {
+                let buf = mem::take(&mut slot.value);
+                slots::put(slot);
+                Ok(buf)
+            }
+            Err(raw) => Err(Buffer { raw }),
+        }
+    }
+
+    /// The buffer's bytes.
+    ///
+    /// # Examples
+    /// ```
+    /// let a = bytepool::BufferMut::from(b"xy".to_vec()).freeze();
+    /// assert_eq!(a.as_slice(), b"xy");
+    /// ```
+    #[inline]
+    pub fn as_slice(&self) -> &[u8] {
+        self.raw.get().as_slice()
+    }
+}
+
+impl Clone for Buffer {
+    #[inline]
+    fn clone(&self) -> Self {
+        Buffer {
+            raw: self.raw.clone(),
+        }
+    }
+}
+
+impl Deref for Buffer {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl AsRef<[u8]> for Buffer {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl fmt::Debug for Buffer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Buffer")
+            .field("len", &self.len())
+            .field("ref_count", &self.ref_count())
+            .finish()
+    }
+}
+
+impl PartialEq for Buffer {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Buffer {}
+
+/// Each thread keeps a few empty reference-count slots, so `freeze` allocates nothing in
+/// steady state. Disabled under loom, whose atomics must not outlive one model execution.
+mod slots {
+    use super::{BufferMut, Slot};
+
+    #[cfg(not(loom))]
+    const KEEP: usize = 64;
+
+    // The boxes are the point: each is an allocation handed to `RawArc` as is.
+    #[cfg(not(loom))]
+    #[allow(clippy::vec_box)]
+    type FreeSlots = Vec<Box<Slot<BufferMut>>>;
+
+    #[cfg(not(loom))]
+    std::thread_local! {
+        static FREE: std::cell::RefCell<FreeSlots> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    #[inline]
+    pub(super) fn take() -> Box<Slot<BufferMut>> {
+        #[cfg(not(loom))]
+        if let Ok(Some(slot)) = FREE.try_with(|free| free.try_borrow_mut().ok()?.pop()) {
+            return slot;
+        }
+        Slot::new(BufferMut::new())
+    }
+
+    #[inline]
+    pub(super) fn put(slot: Box<Slot<BufferMut>>) {
+        debug_assert!(slot.value.capacity() == 0);
+        #[cfg(not(loom))]
+        let _ = FREE.try_with(|free| {
+            if let Ok(mut free) = free.try_borrow_mut() {
+                if free.len() < KEEP {
+                    free.push(slot);
+                }
+            }
+        });
+        #[cfg(loom)]
+        drop(slot);
+    }
+}

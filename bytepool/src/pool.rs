@@ -1,0 +1,535 @@
+//! [`BytePool`]: byte buffers from compile-time size classes.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use crate::buf::{BufferMut, Home};
+use crate::cache::{Core, Local, Tier};
+use crate::raw;
+use crate::ring::Ring;
+use crate::stats::{Event, Stats};
+use crate::sync::Arc;
+use crate::tiers::{self, Tiers};
+use crate::{Error, PoolStats};
+
+/// Idle buffers a thread's cache keeps per tier, at most.
+const CACHE_MAX: usize = 32;
+/// A thread's cache keeps about this many bytes per tier (at least one buffer).
+const CACHE_BYTES: usize = 256 << 10;
+/// The default bound on a shared tier: about this many bytes...
+const IDLE_BYTES: usize = 16 << 20;
+/// ...but at least this many buffers...
+const IDLE_MIN: usize = 8;
+/// ...and at most this many.
+const IDLE_MAX: usize = 1024;
+
+/// A pool of byte buffers in the size classes of `T`.
+///
+/// Every [`Tiers`] type has a process-wide pool, `T::pool()`, whose threads each keep a small
+/// cache in front of the shared tiers (the fast path touches no shared memory). `BytePool::new`
+/// and [`BytePool::builder`] make independent instance pools: they have no thread caches (every
+/// operation visits the shared lock-free tier queues) and can be configured.
+///
+/// A get returns a [`BufferMut`] whose capacity is exactly its tier's size; dropping it gives the
+/// buffer back. Requests above the largest tier are served by a plain allocation of exactly the
+/// requested length, counted in [`Stats::discarded`], and freed on release.
+///
+/// Memory is bounded: a shared tier keeps at most
+/// [`max_idle_per_tier`](Builder::max_idle_per_tier) idle buffers (by default about 16 MiB
+/// worth, between 8 and 1024 buffers), and each thread's cache at most
+/// `min(max_idle_per_tier, 32, 256 KiB / size)` per tier (at least one).
+///
+/// # Examples
+/// ```
+/// use bytepool::{tiers::PowerOfTwo, PoolStats};
+///
+/// let pool = PowerOfTwo::pool();
+/// let mut buf = pool.get(1000);
+/// buf[..5].copy_from_slice(b"hello");
+/// assert_eq!(buf.capacity(), 1024);
+/// let shared = buf.freeze(); // reference-counted, `Send + Sync`
+/// let copy = shared.clone();
+/// assert_eq!(&copy[..5], b"hello");
+/// drop((shared, copy)); // the last release returns the buffer
+/// assert!(pool.stats().total_puts >= 1);
+/// ```
+pub struct BytePool<T: Tiers> {
+    shared: Arc<Shared>,
+    _tiers: PhantomData<fn() -> T>,
+}
+
+/// A pooled allocation: always fully initialised, its length is its tier's size.
+pub(crate) type Block = Box<[u8]>;
+
+/// The state of a byte pool, shared by the pool and (for instance pools) its handles.
+pub(crate) struct Shared {
+    pub(crate) core: Core<Box<[u8]>>,
+    zero_on_release: bool,
+    /// Whether this is a `Tiers` type's process-wide pool (which has thread caches).
+    global: bool,
+}
+
+// A pool's state is consistent whenever control leaves it, a panic included (no user code runs
+// inside its critical sections; counts are settled before anything is dropped), so observing it
+// after a caught panic is fine.
+impl std::panic::RefUnwindSafe for Shared {}
+
+/// Configures an instance [`BytePool`].
+///
+/// # Examples
+/// ```
+/// use bytepool::{tiers::Stream, BytePool, PoolStats, RingQueue};
+///
+/// let pool = BytePool::<Stream>::builder()
+///     .max_idle_per_tier(64)
+///     .zero_on_release(true)
+///     .prewarm(2)
+///     .recent_lengths(RingQueue::new(1024))
+///     .build();
+/// assert_eq!(pool.stats().tiers[0].idle, 2);
+/// ```
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct Builder<T: Tiers> {
+    max_idle_per_tier: Option<usize>,
+    zero_on_release: bool,
+    prewarm: usize,
+    ring: Option<Box<dyn Ring<usize> + Send + Sync>>,
+    _tiers: PhantomData<fn() -> T>,
+}
+
+impl<T: Tiers> Builder<T> {
+    /// Keeps at most `n` idle buffers in each shared tier (and caps each thread cache at `n`).
+    /// `0` keeps nothing: every get allocates. Default: about 16 MiB per tier, between 8 and
+    /// 1024 buffers.
+    ///
+    /// # Examples
+    /// ```
+    /// use bytepool::{tiers::Stream, BytePool, PoolStats};
+    /// let pool = BytePool::<Stream>::builder().max_idle_per_tier(1).build();
+    /// let (a, b) = (pool.get(10), pool.get(10));
+    /// drop((a, b));
+    /// assert_eq!(pool.stats().tiers[0].idle, 1);
+    /// assert_eq!(pool.stats().discarded, 1);
+    /// ```
+    pub fn max_idle_per_tier(mut self, n: usize) -> Self {
+        self.max_idle_per_tier = Some(n);
+        self
+    }
+
+    /// Zeroes every buffer's bytes when it comes back, before anyone else can get it (for
+    /// secrets). Off by default: a reused buffer then holds what its last user wrote.
+    ///
+    /// # Examples
+    /// ```
+    /// use bytepool::{tiers::Stream, BytePool};
+    /// let pool = BytePool::<Stream>::builder().zero_on_release(true).build();
+    /// pool.get(4).copy_from_slice(b"key!");
+    /// assert_eq!(&pool.get(4)[..], [0; 4]);
+    /// ```
+    pub fn zero_on_release(mut self, on: bool) -> Self {
+        self.zero_on_release = on;
+        self
+    }
+
+    /// Allocates `n` idle buffers per tier up front (bounded by `max_idle_per_tier`).
+    ///
+    /// # Examples
+    /// ```
+    /// use bytepool::{tiers::Stream, BytePool, PoolStats};
+    /// let pool = BytePool::<Stream>::builder().prewarm(3).build();
+    /// drop(pool.get(1));
+    /// assert_eq!(pool.stats().tiers[0].misses, 0);
+    /// ```
+    pub fn prewarm(mut self, n: usize) -> Self {
+        self.prewarm = n;
+        self
+    }
+
+    /// Records every requested length in `ring` (shared by all threads, as the Go original
+    /// does) instead of the default per-thread rings of 256. [`Stats::recent_lengths`] then
+    /// returns `ring.to_vec()`.
+    ///
+    /// # Examples
+    /// ```
+    /// use bytepool::{tiers::Stream, BytePool, LockedRingQueue, PoolStats};
+    /// let pool = BytePool::<Stream>::builder().recent_lengths(LockedRingQueue::new(2)).build();
+    /// for len in [1, 2, 3] {
+    ///     drop(pool.get(len));
+    /// }
+    /// assert_eq!(pool.stats().recent_lengths, [2, 3]);
+    /// ```
+    pub fn recent_lengths(mut self, ring: impl Ring<usize> + Send + Sync + 'static) -> Self {
+        self.ring = Some(Box::new(ring));
+        self
+    }
+
+    /// Builds the pool.
+    ///
+    /// # Panics
+    /// If `T` was implemented by hand with sizes that are empty, zero, not ascending or above
+    /// `isize::MAX` (`define_tiers!` rejects those at compile time), or if prewarming cannot
+    /// allocate.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = bytepool::BytePool::<bytepool::tiers::Stream>::builder().build();
+    /// assert_eq!(pool.max_size(), 131072);
+    /// ```
+    #[must_use]
+    pub fn build(self) -> BytePool<T> {
+        self.build_inner(false)
+    }
+
+    fn build_inner(self, global: bool) -> BytePool<T> {
+        tiers::validate::<T>();
+        let tiers = T::SIZES
+            .iter()
+            .map(|&size| {
+                let max_idle = self
+                    .max_idle_per_tier
+                    .unwrap_or_else(|| (IDLE_BYTES / size).clamp(IDLE_MIN, IDLE_MAX));
+                let tier = Tier::new(size, max_idle, (CACHE_BYTES / size).clamp(1, CACHE_MAX));
+                for _ in 0..self.prewarm.min(max_idle) {
+                    let block = raw::alloc_zeroed(size).unwrap_or_else(|e| panic!("{e}"));
+                    let _ = tier.park(block);
+                }
+                tier
+            })
+            .collect();
+        BytePool {
+            shared: Arc::new(Shared {
+                core: Core::new(tiers, self.ring),
+                zero_on_release: self.zero_on_release,
+                global,
+            }),
+            _tiers: PhantomData,
+        }
+    }
+}
+
+impl<T: Tiers> fmt::Debug for Builder<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("sizes", &T::SIZES)
+            .field("max_idle_per_tier", &self.max_idle_per_tier)
+            .field("zero_on_release", &self.zero_on_release)
+            .field("prewarm", &self.prewarm)
+            .field("shared_ring", &self.ring.is_some())
+            .finish()
+    }
+}
+
+impl<T: Tiers> Default for BytePool<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Tiers> BytePool<T> {
+    /// Creates an instance pool with the default configuration.
+    ///
+    /// Prefer `T::pool()`, the process-wide pool, unless you need separate statistics or
+    /// configuration: it is faster (per-thread caches) and its handles carry no reference count.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = bytepool::BytePool::<bytepool::tiers::Stream>::new();
+    /// assert_eq!(pool.get(10).capacity(), 1024);
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// Starts configuring an instance pool.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = bytepool::BytePool::<bytepool::tiers::Stream>::builder()
+    ///     .zero_on_release(true)
+    ///     .build();
+    /// # drop(pool);
+    /// ```
+    pub fn builder() -> Builder<T> {
+        Builder {
+            max_idle_per_tier: None,
+            zero_on_release: false,
+            prewarm: 0,
+            ring: None,
+            _tiers: PhantomData,
+        }
+    }
+
+    /// Builds the process-wide pool of `T` (called once, by the code `define_tiers!` generates).
+    #[doc(hidden)]
+    #[must_use]
+    pub fn __new_global() -> Self {
+        Self::builder().build_inner(true)
+    }
+
+    /// A buffer of `len` bytes from the smallest tier that holds it (capacity exactly that
+    /// tier's size), or a plain allocation of exactly `len` bytes above the largest tier.
+    ///
+    /// The bytes of a reused buffer are whatever its previous user left (all zeros for a new
+    /// buffer, or with [`zero_on_release`](Builder::zero_on_release)): never uninitialised, but
+    /// not cleared either. `get(0)` returns an empty buffer without allocating or counting.
+    ///
+    /// # Panics
+    /// If `len` exceeds `isize::MAX` or the allocator fails; [`try_get`](Self::try_get) returns
+    /// an `Err` instead.
+    ///
+    /// # Examples
+    /// ```
+    /// use bytepool::tiers::Stream;
+    /// let buf = Stream::pool().get(1500);
+    /// assert_eq!((buf.len(), buf.capacity()), (1500, 4096));
+    /// let big = Stream::pool().get(1 << 20);
+    /// assert_eq!(big.capacity(), 1 << 20); // above the largest tier: exact, not pooled
+    /// ```
+    #[inline]
+    pub fn get(&self, len: usize) -> BufferMut {
+        match self.try_get(len) {
+            Ok(buf) => buf,
+            Err(err) => panic!("BytePool::get({len}): {err}"),
+        }
+    }
+
+    /// Like [`get`](Self::get), but reports sizes that cannot be allocated.
+    ///
+    /// # Errors
+    /// [`Error::CapacityOverflow`] above `isize::MAX`, [`Error::AllocFailed`] when the
+    /// allocator fails.
+    ///
+    /// # Examples
+    /// ```
+    /// use bytepool::{tiers::Stream, Error};
+    /// assert_eq!(Stream::pool().try_get(usize::MAX).unwrap_err(), Error::CapacityOverflow);
+    /// assert_eq!(Stream::pool().try_get(10).unwrap().len(), 10);
+    /// ```
+    #[inline]
+    pub fn try_get(&self, len: usize) -> Result<BufferMut, Error> {
+        if len == 0 {
+            return Ok(BufferMut::empty(self.home()));
+        }
+        let block = acquire::<T>(&self.shared, len)?;
+        Ok(BufferMut::from_block(block, len, self.home()))
+    }
+
+    /// An empty buffer (length 0) from the tier that holds `capacity` bytes.
+    ///
+    /// # Panics
+    /// As [`get`](Self::get).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::io::Write;
+    /// let mut buf = bytepool::tiers::Stream::pool().with_capacity(2000);
+    /// assert_eq!((buf.len(), buf.capacity()), (0, 4096));
+    /// buf.write_all(b"abc").unwrap();
+    /// assert_eq!(&buf[..], b"abc");
+    /// ```
+    #[inline]
+    pub fn with_capacity(&self, capacity: usize) -> BufferMut {
+        let mut buf = self.get(capacity);
+        buf.clear();
+        buf
+    }
+
+    /// Takes back a vector (the Go `Put`): kept when its capacity is exactly a tier size and
+    /// that tier has room; otherwise dropped and counted in [`Stats::discarded`]. Counted in
+    /// [`Stats::foreign_puts`], so it never makes `outstanding` negative.
+    ///
+    /// # Examples
+    /// ```
+    /// use bytepool::{tiers::Stream, BytePool, PoolStats};
+    /// let pool = BytePool::<Stream>::new();
+    /// pool.put(Vec::with_capacity(4096)); // kept
+    /// pool.put(vec![1, 2, 3]); // no tier has capacity 3: dropped
+    /// let s = pool.stats();
+    /// assert_eq!((s.tiers[1].idle, s.discarded, s.foreign_puts), (1, 1, 2));
+    /// assert_eq!(pool.get(4096).capacity(), 4096); // a hit
+    /// assert_eq!(pool.stats().tiers[1].hits, 1);
+    /// ```
+    pub fn put(&self, mut vec: Vec<u8>) {
+        let cap = vec.capacity();
+        let tier = T::class_of(cap).filter(|&t| T::SIZES.get(t) == Some(&cap));
+        with_local::<T, _>(&self.shared, |local| {
+            local.count(Event::ForeignPut, T::STATS);
+            match tier {
+                Some(tier) => {
+                    // Initialise the tail so the whole block is initialised, as pooled blocks
+                    // are; `into_boxed_slice` then keeps the allocation (len == capacity).
+                    vec.resize(cap, 0);
+                    let mut block = vec.into_boxed_slice();
+                    if self.shared.zero_on_release {
+                        block.fill(0);
+                    }
+                    local.put_tier(tier, block, false, T::STATS);
+                }
+                None => {
+                    local.count(Event::UntieredPut, T::STATS);
+                    local.count(Event::Discard, T::STATS);
+                }
+            }
+        });
+    }
+
+    /// The tier sizes, smallest first.
+    ///
+    /// # Examples
+    /// ```
+    /// use bytepool::tiers::Stream;
+    /// assert_eq!(Stream::pool().tier_sizes()[0], 1024);
+    /// ```
+    #[must_use]
+    pub fn tier_sizes(&self) -> &'static [usize] {
+        T::SIZES
+    }
+
+    /// The largest tier size; larger requests are served unpooled.
+    ///
+    /// # Examples
+    /// ```
+    /// use bytepool::tiers::PowerOfTwo;
+    /// assert_eq!(PowerOfTwo::pool().max_size(), 2 << 20);
+    /// ```
+    #[must_use]
+    pub fn max_size(&self) -> usize {
+        tiers::max_size::<T>()
+    }
+
+    /// Frees every idle buffer of the shared tiers and of the calling thread's cache; returns
+    /// the bytes freed.
+    ///
+    /// Other threads' caches keep their buffers (at most `min(32, 256 KiB / size)` per tier
+    /// each) until those threads release more buffers, call `trim`, or exit.
+    ///
+    /// # Examples
+    /// ```
+    /// use bytepool::{tiers::Stream, BytePool, PoolStats};
+    /// let pool = BytePool::<Stream>::new();
+    /// drop(pool.get(1000));
+    /// assert_eq!(pool.trim(), 1024);
+    /// assert_eq!(pool.stats().idle_bytes, 0);
+    /// ```
+    pub fn trim(&self) -> usize {
+        let cached = with_local::<T, _>(&self.shared, |local| local.trim_cache());
+        cached + self.shared.core.trim()
+    }
+
+    fn home(&self) -> Home {
+        if self.shared.global {
+            Home::Global(VtableFor::<T>::VTABLE)
+        } else {
+            Home::Instance(VtableFor::<T>::VTABLE, Arc::clone(&self.shared))
+        }
+    }
+}
+
+impl<T: Tiers> PoolStats for BytePool<T> {
+    fn stats(&self) -> Stats {
+        let core = &self.shared.core;
+        core.registry
+            .snapshot(T::SIZES, core.idle(), core.ring.as_deref())
+    }
+}
+
+impl<T: Tiers> fmt::Debug for BytePool<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BytePool")
+            .field("sizes", &T::SIZES)
+            .field("global", &self.shared.global)
+            .field("zero_on_release", &self.shared.zero_on_release)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs `f` in the calling thread's context for the pool `shared` of tiers `T`: the thread's
+/// cache for a global pool when it is available (not during thread exit, not re-entered), the
+/// shared context otherwise.
+#[inline]
+fn with_local<T: Tiers, R>(shared: &Shared, f: impl FnOnce(&mut Local<'_, Box<[u8]>>) -> R) -> R {
+    let mut f = Some(f);
+    if shared.global {
+        if let Some(Some(done)) = T::__with_cache(|cache| cache.run(global_core::<T>, &mut f)) {
+            return done;
+        }
+    }
+    match f.take() {
+        Some(f) => f(&mut Local::uncached(&shared.core)),
+        None => unreachable!("the thread cache consumed the operation without finishing it"),
+    }
+}
+
+fn global_shared<T: Tiers>() -> &'static Shared {
+    &T::__global().shared
+}
+
+fn global_core<T: Tiers>() -> &'static Core<Box<[u8]>> {
+    &global_shared::<T>().core
+}
+
+/// A block holding `len > 0` bytes, counted as a get.
+#[inline]
+fn acquire<T: Tiers>(shared: &Shared, len: usize) -> Result<Box<[u8]>, Error> {
+    with_local::<T, _>(shared, |local| {
+        local.record_len(len, T::STATS);
+        match T::class_of(len) {
+            Some(tier) => {
+                assert!(
+                    T::SIZES.get(tier).is_some_and(|&size| size >= len),
+                    "`Tiers::class_of({len})` returned tier {tier}, which does not hold {len} bytes"
+                );
+                local.get_tier(tier, T::STATS, raw::alloc_zeroed)
+            }
+            None => {
+                let block = raw::alloc_zeroed(len)?;
+                local.got_oversize(T::STATS);
+                Ok(block)
+            }
+        }
+    })
+}
+
+/// Takes back a block handed out by [`acquire`].
+#[inline]
+fn release<T: Tiers>(shared: &Shared, mut block: Box<[u8]>) {
+    let cap = block.len();
+    match T::class_of(cap) {
+        Some(tier) if T::SIZES[tier] == cap => {
+            if shared.zero_on_release {
+                block.fill(0);
+            }
+            with_local::<T, _>(shared, |local| local.put_tier(tier, block, true, T::STATS));
+        }
+        _ => {
+            drop(block);
+            with_local::<T, _>(shared, |local| local.put_oversize(T::STATS));
+        }
+    }
+}
+
+fn detach<T: Tiers>(shared: &Shared) {
+    with_local::<T, _>(shared, |local| local.detach(T::STATS));
+}
+
+/// The functions a type-erased handle calls to reach its pool.
+pub(crate) struct Vtable {
+    pub(crate) sizes: &'static [usize],
+    pub(crate) global: fn() -> &'static Shared,
+    pub(crate) acquire: fn(&Shared, usize) -> Result<Block, Error>,
+    pub(crate) release: fn(&Shared, Block),
+    pub(crate) detach: fn(&Shared),
+}
+
+struct VtableFor<T>(PhantomData<T>);
+
+impl<T: Tiers> VtableFor<T> {
+    const VTABLE: &'static Vtable = &Vtable {
+        sizes: T::SIZES,
+        global: global_shared::<T>,
+        acquire: acquire::<T>,
+        release: release::<T>,
+        detach: detach::<T>,
+    };
+}

@@ -1,0 +1,453 @@
+//! Statistics: cheap counters on the hot path, merged into a [`Stats`] snapshot on demand.
+//!
+//! A pool's global (per-`Tiers`) instance gives every thread its own [`Counters`], written only
+//! by that thread with plain `load` + `store` (no read-modify-write, no shared cache line), and
+//! registered with the pool so a snapshot can sum them. A thread's counters are folded into the
+//! pool's shared block when the thread exits. Instance pools and threads whose cache is gone
+//! write the shared block with `fetch_add`.
+
+use std::fmt;
+
+use crate::ring::Ring;
+use crate::sync::{lock, Arc, AtomicU64, AtomicUsize, Mutex, Ordering};
+
+/// How many recent request lengths a snapshot reports.
+pub const RECENT_LENGTHS: usize = 256;
+
+// Loom tracks every atomic; a short ring keeps models small.
+const RECENT_SLOTS: usize = if cfg!(loom) { 4 } else { RECENT_LENGTHS };
+
+/// Reads a pool's statistics; implemented by every pool in this crate.
+///
+/// # Examples
+/// ```
+/// use bytepool::{tiers::Stream, PoolStats};
+///
+/// let pool = bytepool::BytePool::<Stream>::new();
+/// drop(pool.get(3000));
+/// let stats = pool.stats();
+/// assert_eq!(stats.total_gets, 1);
+/// assert_eq!(stats.tiers[1].misses, 1);
+/// assert_eq!(stats.outstanding, 0);
+/// println!("{stats}");
+/// ```
+pub trait PoolStats {
+    /// A snapshot of the pool's counters.
+    ///
+    /// Counters from other threads are read without stopping them: a snapshot taken while
+    /// other threads work is a consistent-enough view (each counter is exact, relations between
+    /// counters may be off by the operations in flight); at quiescence it is exact.
+    fn stats(&self) -> Stats;
+}
+
+/// The counters of one tier, in a [`Stats`] snapshot.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct TierStats {
+    /// The tier's size in bytes (for typed pools, `size_of::<T>()`).
+    pub size: usize,
+    /// Buffers handed out from this tier: `hits + misses`.
+    pub gets: u64,
+    /// Buffers given back to this tier (by a handle's drop or by `put`), kept or not.
+    pub puts: u64,
+    /// Gets served from idle buffers.
+    pub hits: u64,
+    /// Gets that allocated a new buffer.
+    pub misses: u64,
+    /// Idle buffers held now: in the shared tier plus every thread's cache.
+    pub idle: usize,
+}
+
+/// A snapshot of a pool's counters, from [`PoolStats::stats`].
+///
+/// Relations, exact at quiescence:
+/// - `tiers[i].gets == tiers[i].hits + tiers[i].misses`;
+/// - `total_gets == Σ tiers[i].gets + oversize`; `total_puts == Σ tiers[i].puts +` the
+///   returns that fit no tier (oversize buffers released, `put`s of a capacity that is no
+///   tier's);
+/// - `outstanding == total_gets − detached − (total_puts − foreign_puts)`: a `put` of a
+///   vector the pool never handed out counts in `total_puts` and `foreign_puts` and so never
+///   makes `outstanding` negative;
+/// - `idle_bytes == Σ tiers[i].idle × tiers[i].size`.
+///
+/// `high_water` is the largest `outstanding` seen. It is exact for instance pools. For a
+/// global pool, whose threads count privately, it is sampled whenever a thread's cache
+/// exchanges buffers with the shared tiers, the pool allocates, or a snapshot is taken: a
+/// spike served entirely from thread caches can be under-reported by at most what the caches
+/// held.
+///
+/// # Examples
+/// ```
+/// use bytepool::{tiers::Stream, BytePool, PoolStats};
+///
+/// let pool = BytePool::<Stream>::new();
+/// let a = pool.get(100);
+/// let b = pool.get(100);
+/// drop(a);
+/// let s = pool.stats();
+/// assert_eq!((s.total_gets, s.total_puts, s.outstanding, s.high_water), (2, 1, 1, 2));
+/// assert_eq!(s.recent_lengths, [100, 100]);
+/// # drop(b);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Per-tier counters, smallest tier first.
+    pub tiers: Vec<TierStats>,
+    /// Buffers handed out, from tiers or above the largest tier.
+    pub total_gets: u64,
+    /// Buffers given back: handle drops and `put` calls.
+    pub total_puts: u64,
+    /// Buffers the pool did not keep: requests above the largest tier (counted when served),
+    /// returns to a full tier, and `put`s of a capacity that is no tier's.
+    pub discarded: u64,
+    /// Buffers handed out and not yet back (neither returned nor detached).
+    pub outstanding: u64,
+    /// The peak of `outstanding` (see the type's docs for how exact it is).
+    pub high_water: u64,
+    /// Bytes held in idle buffers.
+    pub idle_bytes: usize,
+    /// The last (up to) 256 requested lengths, oldest first. With several threads, each
+    /// thread's requests are in order but threads are concatenated, not interleaved in time,
+    /// unless the pool was built with a shared ring
+    /// ([`Builder::recent_lengths`](crate::Builder::recent_lengths)).
+    pub recent_lengths: Vec<usize>,
+    /// Requests above the largest tier (also counted in `discarded`).
+    pub oversize: u64,
+    /// Buffers detached from the pool (`into_vec`, `into_inner`): handed out, never returned.
+    pub detached: u64,
+    /// `put` calls (part of `total_puts`).
+    pub foreign_puts: u64,
+}
+
+impl Stats {
+    /// Sum of the per-tier `misses` plus `oversize`: how often the pool called the allocator.
+    ///
+    /// # Examples
+    /// ```
+    /// use bytepool::{tiers::Stream, BytePool, PoolStats};
+    /// let pool = BytePool::<Stream>::new();
+    /// drop(pool.get(10));
+    /// drop(pool.get(10));
+    /// assert_eq!(pool.stats().allocations(), 1);
+    /// ```
+    #[must_use]
+    pub fn allocations(&self) -> u64 {
+        self.tiers.iter().map(|t| t.misses).sum::<u64>() + self.oversize
+    }
+}
+
+impl fmt::Display for Stats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:>10} {:>12} {:>12} {:>12} {:>12} {:>8}",
+            "tier", "gets", "puts", "hits", "misses", "idle"
+        )?;
+        for t in &self.tiers {
+            writeln!(
+                f,
+                "{:>10} {:>12} {:>12} {:>12} {:>12} {:>8}",
+                Bytes(t.size),
+                t.gets,
+                t.puts,
+                t.hits,
+                t.misses,
+                t.idle
+            )?;
+        }
+        writeln!(
+            f,
+            "gets {} · puts {} · outstanding {} (peak {}) · discarded {} (oversize {}) · \
+             detached {} · idle {}",
+            self.total_gets,
+            self.total_puts,
+            self.outstanding,
+            self.high_water,
+            self.discarded,
+            self.oversize,
+            self.detached,
+            Bytes(self.idle_bytes)
+        )?;
+        let recent = &self.recent_lengths;
+        if !recent.is_empty() {
+            let shown = &recent[recent.len().saturating_sub(8)..];
+            write!(f, "recent lengths ({} kept):", recent.len())?;
+            for len in shown {
+                write!(f, " {len}")?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}
+
+/// A byte count printed with a binary unit when it is a whole number of them.
+struct Bytes(usize);
+
+impl fmt::Display for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const UNITS: [(usize, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+        let text = UNITS
+            .iter()
+            .find(|(unit, _)| self.0 >= *unit && self.0 % unit == 0)
+            .map_or_else(
+                || format!("{} B", self.0),
+                |(unit, name)| format!("{} {name}", self.0 / unit),
+            );
+        f.pad(&text)
+    }
+}
+
+/// The counters of one tier, in a [`Counters`] block.
+#[derive(Debug, Default)]
+struct TierCounters {
+    gets: AtomicU64,
+    puts: AtomicU64,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    /// Idle buffers in the owning thread's cache (a gauge; zero in the shared block).
+    cached: AtomicUsize,
+}
+
+/// A block of counters: one per thread for global pools, one shared per pool.
+#[derive(Debug)]
+pub(crate) struct Counters {
+    tiers: Box<[TierCounters]>,
+    oversize: AtomicU64,
+    untiered_puts: AtomicU64,
+    discarded: AtomicU64,
+    detached: AtomicU64,
+    foreign_puts: AtomicU64,
+    recent: Box<[AtomicUsize]>,
+    recent_pushes: AtomicUsize,
+}
+
+/// Which counter an event increments.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Event {
+    Hit(usize),
+    Miss(usize),
+    Put(usize),
+    Oversize,
+    UntieredPut,
+    Discard,
+    Detach,
+    ForeignPut,
+}
+
+impl Counters {
+    pub(crate) fn new(tiers: usize) -> Self {
+        Counters {
+            tiers: (0..tiers).map(|_| TierCounters::default()).collect(),
+            oversize: AtomicU64::new(0),
+            untiered_puts: AtomicU64::new(0),
+            discarded: AtomicU64::new(0),
+            detached: AtomicU64::new(0),
+            foreign_puts: AtomicU64::new(0),
+            recent: (0..RECENT_SLOTS).map(|_| AtomicUsize::new(0)).collect(),
+            recent_pushes: AtomicUsize::new(0),
+        }
+    }
+
+    /// Counts `event`. `exclusive` means only the calling thread ever writes this block, so a
+    /// plain load and store replace the read-modify-write.
+    #[inline]
+    pub(crate) fn count(&self, event: Event, exclusive: bool) {
+        match event {
+            Event::Hit(t) => {
+                bump(&self.tiers[t].gets, 1, exclusive);
+                bump(&self.tiers[t].hits, 1, exclusive);
+            }
+            Event::Miss(t) => {
+                bump(&self.tiers[t].gets, 1, exclusive);
+                bump(&self.tiers[t].misses, 1, exclusive);
+            }
+            Event::Put(t) => bump(&self.tiers[t].puts, 1, exclusive),
+            Event::Oversize => {
+                bump(&self.oversize, 1, exclusive);
+                bump(&self.discarded, 1, exclusive);
+            }
+            Event::UntieredPut => bump(&self.untiered_puts, 1, exclusive),
+            Event::Discard => bump(&self.discarded, 1, exclusive),
+            Event::Detach => bump(&self.detached, 1, exclusive),
+            Event::ForeignPut => bump(&self.foreign_puts, 1, exclusive),
+        }
+    }
+
+    /// Records a requested length in this block's ring.
+    #[inline]
+    pub(crate) fn record_len(&self, len: usize, exclusive: bool) {
+        let at = if exclusive {
+            let at = self.recent_pushes.load(Ordering::Relaxed);
+            self.recent_pushes.store(at + 1, Ordering::Relaxed);
+            at
+        } else {
+            self.recent_pushes.fetch_add(1, Ordering::Relaxed)
+        };
+        self.recent[at % RECENT_SLOTS].store(len, Ordering::Relaxed);
+    }
+
+    /// Sets the gauge of idle buffers in the owning thread's cache for tier `t`.
+    #[inline]
+    pub(crate) fn set_cached(&self, t: usize, n: usize) {
+        self.tiers[t].cached.store(n, Ordering::Relaxed);
+    }
+
+    /// The recorded lengths, oldest first.
+    fn recent(&self) -> Vec<usize> {
+        let pushes = self.recent_pushes.load(Ordering::Acquire);
+        (pushes.saturating_sub(RECENT_SLOTS)..pushes)
+            .map(|i| self.recent[i % RECENT_SLOTS].load(Ordering::Relaxed))
+            .collect()
+    }
+
+    /// Adds every counter of `other` (and its recent lengths) into `self` with `fetch_add`.
+    fn absorb(&self, other: &Counters) {
+        for (mine, theirs) in self.tiers.iter().zip(other.tiers.iter()) {
+            for (m, o) in [
+                (&mine.gets, &theirs.gets),
+                (&mine.puts, &theirs.puts),
+                (&mine.hits, &theirs.hits),
+                (&mine.misses, &theirs.misses),
+            ] {
+                m.fetch_add(o.load(Ordering::Relaxed), Ordering::Relaxed);
+            }
+        }
+        for (m, o) in [
+            (&self.oversize, &other.oversize),
+            (&self.untiered_puts, &other.untiered_puts),
+            (&self.discarded, &other.discarded),
+            (&self.detached, &other.detached),
+            (&self.foreign_puts, &other.foreign_puts),
+        ] {
+            m.fetch_add(o.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        for len in other.recent() {
+            self.record_len(len, false);
+        }
+    }
+
+    /// Adds this block into a snapshot under construction.
+    fn add_to(&self, stats: &mut Stats, untiered_puts: &mut u64) {
+        for (t, c) in stats.tiers.iter_mut().zip(self.tiers.iter()) {
+            t.gets += c.gets.load(Ordering::Relaxed);
+            t.puts += c.puts.load(Ordering::Relaxed);
+            t.hits += c.hits.load(Ordering::Relaxed);
+            t.misses += c.misses.load(Ordering::Relaxed);
+            t.idle += c.cached.load(Ordering::Relaxed);
+        }
+        stats.oversize += self.oversize.load(Ordering::Relaxed);
+        *untiered_puts += self.untiered_puts.load(Ordering::Relaxed);
+        stats.discarded += self.discarded.load(Ordering::Relaxed);
+        stats.detached += self.detached.load(Ordering::Relaxed);
+        stats.foreign_puts += self.foreign_puts.load(Ordering::Relaxed);
+    }
+}
+
+#[inline]
+fn bump(counter: &AtomicU64, n: u64, exclusive: bool) {
+    if exclusive {
+        counter.store(counter.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+    } else {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// Every counter block of one pool, and its sampled `outstanding` peak.
+#[derive(Debug)]
+pub(crate) struct Registry {
+    /// Written with `fetch_add`: instance pools, threads without a cache, exited threads.
+    pub(crate) shared: Counters,
+    /// One block per live thread that has used the pool through its cache.
+    live: Mutex<Vec<Arc<Counters>>>,
+    /// Net buffers handed out, as flushed by threads at slow-path events (wrapping `i64`).
+    flushed: AtomicU64,
+    high_water: AtomicU64,
+}
+
+impl Registry {
+    pub(crate) fn new(tiers: usize) -> Self {
+        Registry {
+            shared: Counters::new(tiers),
+            live: Mutex::new(Vec::new()),
+            flushed: AtomicU64::new(0),
+            high_water: AtomicU64::new(0),
+        }
+    }
+
+    /// Registers a new thread's block.
+    pub(crate) fn register(&self, tiers: usize) -> Arc<Counters> {
+        let block = Arc::new(Counters::new(tiers));
+        lock(&self.live).push(Arc::clone(&block));
+        block
+    }
+
+    /// Folds an exiting thread's block into the shared one.
+    pub(crate) fn retire(&self, block: &Arc<Counters>) {
+        let mut live = lock(&self.live);
+        self.shared.absorb(block);
+        live.retain(|b| !Arc::ptr_eq(b, block));
+    }
+
+    /// Adds `delta` (net buffers handed out since the caller's last flush) to the shared
+    /// estimate of `outstanding` and raises `high_water` to it.
+    pub(crate) fn flush_outstanding(&self, delta: i64) {
+        let now = self
+            .flushed
+            .fetch_add(delta as u64, Ordering::Relaxed)
+            .wrapping_add(delta as u64) as i64;
+        if now > 0 {
+            self.high_water.fetch_max(now as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// Builds a snapshot; `idle_shared[i]` is tier `i`'s idle count outside thread caches.
+    pub(crate) fn snapshot(
+        &self,
+        sizes: &[usize],
+        idle_shared: impl Iterator<Item = usize>,
+        ring: Option<&(dyn Ring<usize> + Send + Sync)>,
+    ) -> Stats {
+        let mut stats = Stats {
+            tiers: sizes
+                .iter()
+                .zip(idle_shared)
+                .map(|(&size, idle)| TierStats {
+                    size,
+                    idle,
+                    ..TierStats::default()
+                })
+                .collect(),
+            ..Stats::default()
+        };
+        let mut untiered_puts = 0;
+        let mut recent = Vec::new();
+        {
+            let live = lock(&self.live);
+            self.shared.add_to(&mut stats, &mut untiered_puts);
+            recent.extend(self.shared.recent());
+            for block in live.iter() {
+                block.add_to(&mut stats, &mut untiered_puts);
+                recent.extend(block.recent());
+            }
+        }
+        stats.total_gets = stats.tiers.iter().map(|t| t.gets).sum::<u64>() + stats.oversize;
+        stats.total_puts = stats.tiers.iter().map(|t| t.puts).sum::<u64>() + untiered_puts;
+        let returned = stats.total_puts.saturating_sub(stats.foreign_puts);
+        stats.outstanding = stats
+            .total_gets
+            .saturating_sub(stats.detached)
+            .saturating_sub(returned);
+        let peak = self
+            .high_water
+            .fetch_max(stats.outstanding, Ordering::Relaxed);
+        stats.high_water = peak.max(stats.outstanding);
+        stats.idle_bytes = stats.tiers.iter().map(|t| t.idle * t.size).sum();
+        stats.recent_lengths = match ring {
+            Some(ring) => ring.to_vec(),
+            None => recent.split_off(recent.len().saturating_sub(RECENT_LENGTHS)),
+        };
+        stats
+    }
+}

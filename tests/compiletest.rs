@@ -1,0 +1,11 @@
+//! Compile-fail and compile-pass tests for the macros and the handles' auto traits.
+//! Snapshots: `TRYBUILD=overwrite cargo test --test compiletest`, then review the diff.
+
+#[cfg_attr(miri, ignore)]
+#[rustversion::attr(not(stable), ignore)]
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/*.rs");
+    t.pass("tests/ui-pass/*.rs");
+}

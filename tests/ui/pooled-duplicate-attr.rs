@@ -1,0 +1,10 @@
+use bytepool::Pooled;
+
+#[derive(Pooled, Default)]
+#[pooled(capacity = 8)]
+#[pooled(thread_cache = 0, capacity = 16)]
+struct Entry {
+    message: Vec<u8>,
+}
+
+fn main() {}

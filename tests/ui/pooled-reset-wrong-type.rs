@@ -1,0 +1,13 @@
+use bytepool::Pooled;
+
+#[derive(Pooled, Default)]
+struct Entry {
+    #[pooled(reset = clear_bytes)]
+    message: String,
+}
+
+fn clear_bytes(bytes: &mut Vec<u8>) {
+    bytes.clear();
+}
+
+fn main() {}

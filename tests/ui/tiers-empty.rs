@@ -1,0 +1,5 @@
+bytepool::define_tiers! {
+    pub Empty = [];
+}
+
+fn main() {}

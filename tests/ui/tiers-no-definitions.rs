@@ -1,0 +1,3 @@
+bytepool::define_tiers! {}
+
+fn main() {}

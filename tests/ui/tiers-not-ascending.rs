@@ -1,0 +1,5 @@
+bytepool::define_tiers! {
+    pub Backwards = [64, 1500, 256, 9000];
+}
+
+fn main() {}

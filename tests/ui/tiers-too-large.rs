@@ -1,0 +1,10 @@
+bytepool::define_tiers! {
+    // u64::MAX + 1
+    pub PastU64 = [64, 18_446_744_073_709_551_616];
+    // 2^34 GiB = 2^64 bytes
+    pub PastU64Suffixed = [1GiB, 17_179_869_184GiB];
+    // past u128 as well
+    pub PastU128 = [1, 999_999_999_999_999_999_999_999_999_999_999_999_999_999];
+}
+
+fn main() {}
