@@ -405,8 +405,10 @@ impl<'a, B> Local<'a, B> {
         self.track(-1, true, stats);
     }
 
-    /// Counts a block that was handed out but cannot be kept (its reset panicked, say).
-    pub(crate) fn drop_returned(&mut self, stats: bool) {
+    /// Counts a block of tier `tier` that came back but cannot be kept (its reset panicked,
+    /// say): returned, then discarded.
+    pub(crate) fn drop_returned(&mut self, tier: usize, stats: bool) {
+        self.count(Event::Put(tier), stats);
         self.count(Event::Discard, stats);
         self.track(-1, false, stats);
     }

@@ -13,7 +13,7 @@ use std::ops::{Deref, DerefMut};
 
 use crate::cache::{Core, Local, ThreadCache, Tier};
 use crate::raw::{Payload, RawArc, Slot};
-use crate::stats::Stats;
+use crate::stats::{Event, Stats};
 use crate::sync::Arc;
 use crate::PoolStats;
 
@@ -285,6 +285,7 @@ struct ObjVtable<T: 'static> {
 enum ObjEvent {
     Detach,
     DropReturned,
+    ForeignPut,
 }
 
 type Factory<T> = Box<dyn Fn() -> T + Send + Sync>;
@@ -428,6 +429,7 @@ impl<T: 'static> Pool<T> {
     pub fn put(&self, mut value: T) {
         (self.shared.reset)(&mut value);
         let entry = Entry(Slot::new(Obj { value, home: None }));
+        (self.shared.vtable.count)(&self.shared, ObjEvent::ForeignPut);
         (self.shared.vtable.put)(&self.shared, entry, false);
     }
 
@@ -525,7 +527,8 @@ fn get_in<T>(local: &mut Local<'_, Entry<T>>, shared: &ObjShared<T>) -> Entry<T>
 fn count_in<T>(local: &mut Local<'_, Entry<T>>, event: ObjEvent) {
     match event {
         ObjEvent::Detach => local.detach(true),
-        ObjEvent::DropReturned => local.drop_returned(true),
+        ObjEvent::DropReturned => local.drop_returned(0, true),
+        ObjEvent::ForeignPut => local.count(Event::ForeignPut, true),
     }
 }
 

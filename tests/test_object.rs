@@ -1,0 +1,443 @@
+//! Typed pools: `Pool<T>`, `PoolBox`, `PoolArc`, every `Reset` impl, the derive's attributes,
+//! and panicking resets.
+
+mod common;
+
+use std::cell::Cell;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet, VecDeque};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+
+use bytepool::{Pool, PoolArc, PoolBox, PoolStats, Pooled, Reset};
+use common::{scaled, POOLING};
+
+#[derive(Debug, Default, PartialEq)]
+struct Tags(Vec<&'static str>);
+
+fn reset_tags(tags: &mut Tags) {
+    tags.0.clear();
+}
+
+#[derive(Pooled, Default)]
+#[pooled(capacity = 1024)]
+struct LogEntry {
+    timestamp: i64,
+    message: Vec<u8>,
+    #[pooled(max_capacity = 64)]
+    fields: Vec<(String, String)>,
+    #[pooled(skip)]
+    origin: &'static str,
+    #[pooled(reset = reset_tags)]
+    tags: Tags,
+}
+
+fn assert_send_sync<T: Send + Sync + 'static>() {}
+fn assert_send<T: Send + 'static>() {}
+
+#[test]
+fn smoke() {
+    assert_send_sync::<PoolBox<LogEntry>>();
+    assert_send_sync::<PoolArc<LogEntry>>();
+    assert_send::<PoolBox<Vec<u8>>>();
+
+    let mut e: PoolBox<LogEntry> = LogEntry::take();
+    e.timestamp = 42;
+    e.message.extend_from_slice(b"hello");
+    e.origin = "test";
+    e.tags.0.push("x");
+    let shared: PoolArc<LogEntry> = e.into_shared();
+    assert_eq!(shared.ref_count(), 1);
+    let clone = shared.clone();
+    assert_eq!(clone.message, b"hello");
+    drop(shared);
+    drop(clone);
+    let stats = LogEntry::pool().stats();
+    assert_eq!(stats.tiers[0].size, std::mem::size_of::<LogEntry>());
+    assert!(stats.total_puts >= 1);
+}
+
+#[test]
+fn derived_reset_follows_each_field_attribute() {
+    let mut e = LogEntry {
+        timestamp: 7,
+        message: Vec::with_capacity(100),
+        fields: Vec::with_capacity(10),
+        origin: "kept",
+        tags: Tags(vec!["a"]),
+    };
+    e.message.push(1);
+    e.fields.push(("k".into(), "v".into()));
+    let fields_cap = e.fields.capacity();
+    e.reset();
+    assert_eq!(e.timestamp, 0);
+    assert!(
+        e.message.is_empty() && e.message.capacity() >= 100,
+        "cleared, capacity kept"
+    );
+    assert!(e.fields.is_empty() && e.fields.capacity() == fields_cap);
+    assert_eq!(e.origin, "kept", "skip keeps the field");
+    assert_eq!(e.tags, Tags(vec![]), "custom reset ran");
+
+    e.fields.reserve(1000);
+    e.reset();
+    assert_eq!(
+        e.fields.capacity(),
+        0,
+        "max_capacity: a grown field is replaced"
+    );
+}
+
+#[test]
+fn objects_come_back_clean_with_their_allocations() {
+    #[derive(Pooled, Default)]
+    struct Scratch {
+        bytes: Vec<u8>,
+        count: u32,
+    }
+    let mut s = Scratch::take();
+    s.bytes.extend_from_slice(&[1; 500]);
+    s.count = 3;
+    let ptr = s.bytes.as_ptr();
+    drop(s);
+    let s = Scratch::take();
+    assert_eq!((s.bytes.len(), s.count), (0, 0));
+    if POOLING {
+        assert_eq!(s.bytes.as_ptr(), ptr, "the same allocation was reused");
+        let st = Scratch::pool().stats();
+        assert_eq!((st.tiers[0].hits, st.tiers[0].misses), (1, 1));
+    }
+}
+
+#[test]
+fn tuple_and_unit_structs_and_new_path() {
+    #[derive(Pooled, Default)]
+    struct Pair(Vec<u8>, #[pooled(skip)] u8);
+    #[derive(Pooled, Default)]
+    struct Marker;
+
+    struct NotDefault(String);
+    fn make() -> NotDefault {
+        NotDefault(String::with_capacity(32))
+    }
+    #[derive(Pooled)]
+    #[pooled(new = make_wrapper, thread_cache = 0, capacity = 2)]
+    struct Wrapper {
+        inner: Holder,
+    }
+    #[derive(Pooled)]
+    #[pooled(new = make_holder)]
+    struct Holder {
+        #[pooled(reset = clear_nd)]
+        nd: NotDefault,
+    }
+    fn clear_nd(v: &mut NotDefault) {
+        v.0.clear();
+    }
+    fn make_holder() -> Holder {
+        Holder { nd: make() }
+    }
+    fn make_wrapper() -> Wrapper {
+        Wrapper {
+            inner: make_holder(),
+        }
+    }
+
+    let mut p = Pair::take();
+    p.0.push(1);
+    p.1 = 9;
+    drop(p);
+    let p = Pair::take();
+    assert!(p.0.is_empty());
+    if POOLING {
+        assert_eq!(p.1, 9, "skipped field kept");
+    }
+    drop(Marker::take());
+    let mut w = Wrapper::take();
+    assert!(w.inner.nd.0.capacity() >= 32);
+    w.inner.nd.0.push_str("dirty");
+    drop(w);
+    assert!(
+        Wrapper::take().inner.nd.0.is_empty(),
+        "nested Pooled types reset"
+    );
+    let held: Vec<_> = (0..5).map(|_| Wrapper::take()).collect();
+    drop(held);
+    let s = Wrapper::pool().stats();
+    assert_eq!(
+        s.tiers[0].idle,
+        if POOLING { 2 } else { 0 },
+        "capacity = 2 bounds idle objects"
+    );
+}
+
+#[test]
+fn every_std_reset_impl() {
+    let mut v = Vec::with_capacity(8);
+    v.push(1);
+    v.reset();
+    assert!(v.is_empty() && v.capacity() >= 8);
+    let mut s = String::from("abc");
+    s.reset();
+    assert!(s.is_empty() && s.capacity() >= 3);
+    let mut d: VecDeque<u8> = (0..10).collect();
+    d.reset();
+    assert!(d.is_empty() && d.capacity() >= 10);
+    let mut h: HashMap<u8, u8> = (0..10).map(|i| (i, i)).collect();
+    h.reset();
+    assert!(h.is_empty() && h.capacity() >= 10);
+    let mut hs: HashSet<u8> = (0..10).collect();
+    hs.reset();
+    assert!(hs.is_empty() && hs.capacity() >= 10);
+    let mut bm: BTreeMap<u8, u8> = (0..10).map(|i| (i, i)).collect();
+    bm.reset();
+    assert!(bm.is_empty());
+    let mut bs: BTreeSet<u8> = (0..10).collect();
+    bs.reset();
+    assert!(bs.is_empty());
+    let mut bh: BinaryHeap<u8> = (0..10).collect();
+    bh.reset();
+    assert!(bh.is_empty());
+    let mut o = Some(String::from("x"));
+    o.reset();
+    assert_eq!(o, None);
+    let mut b = Box::new(vec![1, 2]);
+    b.reset();
+    assert!(b.is_empty());
+    let (mut i, mut f, mut t, mut c) = (5i32, 1.5f64, true, 'x');
+    (i.reset(), f.reset(), t.reset(), c.reset());
+    assert_eq!((i, f, t, c), (0, 0.0, false, '\0'));
+    let mut arr = [vec![1], vec![2]];
+    arr.reset();
+    assert!(arr.iter().all(Vec::is_empty));
+    let mut tuple = (1u8, String::from("a"), Some(3));
+    tuple.reset();
+    assert_eq!(tuple, (0, String::new(), None));
+    let mut u8s = [1u8, 2, 3];
+    u8s.reset();
+    assert_eq!(u8s, [0; 3]);
+}
+
+#[test]
+fn instance_pools_new_with_put_trim_and_bounds() {
+    let pool = Pool::<Vec<u8>>::new();
+    let mut a = pool.get();
+    a.extend_from_slice(b"abc");
+    drop(a);
+    assert!(pool.get().is_empty());
+
+    let made = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&made);
+    let pool = Pool::with_capacity(
+        2,
+        move || {
+            counter.fetch_add(1, Ordering::Relaxed);
+            String::with_capacity(16)
+        },
+        String::clear,
+    );
+    let held: Vec<_> = (0..4).map(|_| pool.get()).collect();
+    drop(held);
+    let s = pool.stats();
+    assert_eq!(made.load(Ordering::Relaxed), 4);
+    assert_eq!((s.total_gets, s.total_puts, s.outstanding), (4, 4, 0));
+    assert_eq!(s.tiers[0].idle, if POOLING { 2 } else { 0 });
+    assert_eq!(s.discarded, if POOLING { 2 } else { 0 });
+    pool.put(String::from("foreign"));
+    let s = pool.stats();
+    assert_eq!((s.foreign_puts, s.outstanding), (1, 0));
+    let trimmed = pool.trim();
+    assert_eq!(trimmed, s.tiers[0].idle * std::mem::size_of::<String>());
+    assert_eq!(pool.stats().tiers[0].idle, 0);
+}
+
+#[test]
+fn into_inner_detaches() {
+    let pool = Pool::<Vec<u8>>::new();
+    let mut v = pool.get();
+    v.push(5);
+    let owned = v.into_inner();
+    assert_eq!(owned, [5]);
+    let s = pool.stats();
+    assert_eq!((s.detached, s.outstanding, s.total_puts), (1, 0, 0));
+}
+
+#[test]
+fn pool_arc_get_mut_try_unwrap_and_threads() {
+    let pool = Pool::<Vec<u32>>::new();
+    let mut a = pool.get().into_shared();
+    a.get_mut().unwrap().push(1);
+    let b = a.clone();
+    assert!(a.get_mut().is_none());
+    let a = a.try_unwrap().unwrap_err();
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let c = b.clone();
+            thread::spawn(move || c[0])
+        })
+        .collect();
+    for w in workers {
+        assert_eq!(w.join().unwrap(), 1);
+    }
+    drop(b);
+    let mut unique = a.try_unwrap().unwrap();
+    unique.push(2);
+    assert_eq!(*unique, [1, 2]);
+}
+
+#[test]
+fn the_last_release_resets_and_returns_exactly_once() {
+    let resets = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&resets);
+    let pool = Pool::with(Vec::<u8>::new, move |v| {
+        counter.fetch_add(1, Ordering::Relaxed);
+        v.clear();
+    });
+    let rounds = scaled(1000);
+    for _ in 0..rounds {
+        let shared = pool.get().into_shared();
+        let threads: Vec<_> = (0..3)
+            .map(|_| {
+                let c = shared.clone();
+                thread::spawn(move || drop(c))
+            })
+            .collect();
+        drop(shared);
+        threads.into_iter().for_each(|t| t.join().unwrap());
+    }
+    assert_eq!(resets.load(Ordering::Relaxed), rounds);
+    let s = pool.stats();
+    assert_eq!(
+        (s.total_gets, s.total_puts, s.outstanding),
+        (rounds as u64, rounds as u64, 0)
+    );
+}
+
+#[test]
+fn both_handles_cross_threads() {
+    let e = LogEntry::take();
+    let e = thread::spawn(move || {
+        let mut e = e;
+        e.timestamp = 1;
+        e
+    })
+    .join()
+    .unwrap();
+    let shared = e.into_shared();
+    let seen: Vec<i64> = (0..3)
+        .map(|_| {
+            let s = shared.clone();
+            thread::spawn(move || s.timestamp)
+        })
+        .map(|t| t.join().unwrap())
+        .collect();
+    assert_eq!(seen, [1; 3]);
+}
+
+/// Counts drops, to prove every object is dropped exactly once.
+struct Tracked {
+    drops: Arc<AtomicUsize>,
+    poisoned: bool,
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn a_panicking_reset_drops_the_object_once_and_leaves_the_pool_usable() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let made = Arc::new(AtomicUsize::new(0));
+    let (d, m) = (Arc::clone(&drops), Arc::clone(&made));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = Arc::clone(&calls);
+    let pool = Pool::with(
+        move || {
+            m.fetch_add(1, Ordering::Relaxed);
+            Tracked {
+                drops: Arc::clone(&d),
+                poisoned: false,
+            }
+        },
+        move |t: &mut Tracked| {
+            // Every third reset panics.
+            if c.fetch_add(1, Ordering::Relaxed) % 3 == 2 {
+                panic!("reset failed");
+            }
+            t.poisoned = false;
+        },
+    );
+    let mut panics = 0;
+    for _ in 0..30 {
+        let mut t = pool.get();
+        t.poisoned = true;
+        if catch_unwind(AssertUnwindSafe(|| drop(t))).is_err() {
+            panics += 1;
+        }
+    }
+    assert_eq!(panics, 10);
+    let s = pool.stats();
+    assert_eq!((s.total_gets, s.outstanding), (30, 0), "{s}");
+    assert_eq!(
+        s.discarded, 10,
+        "each object whose reset panicked is counted"
+    );
+    // Every object ever made was dropped exactly once, except those still idle.
+    drop(pool);
+    assert_eq!(drops.load(Ordering::Relaxed), made.load(Ordering::Relaxed));
+}
+
+#[test]
+fn a_panicking_drop_in_a_full_pool_does_not_drop_twice() {
+    struct Bomb(Arc<AtomicUsize>);
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            let n = self.0.fetch_add(1, Ordering::Relaxed);
+            if n < 10 && n % 2 == 0 {
+                panic!("drop failed");
+            }
+        }
+    }
+    let drops = Arc::new(AtomicUsize::new(0));
+    let d = Arc::clone(&drops);
+    let pool = Pool::with_capacity(0, move || Bomb(Arc::clone(&d)), |_| {});
+    for i in 0..10 {
+        let b = pool.get();
+        let result = catch_unwind(AssertUnwindSafe(|| drop(b)));
+        assert_eq!(result.is_err(), i % 2 == 0);
+    }
+    assert_eq!(drops.load(Ordering::Relaxed), 10);
+    let s = pool.stats();
+    let discarded = if POOLING { 10 } else { 0 }; // passthrough frees without discarding
+    assert_eq!(
+        (s.outstanding, s.discarded, s.total_puts),
+        (0, discarded, 10)
+    );
+    drop(pool.get()); // still usable
+    assert_eq!(pool.stats().total_puts, 11);
+}
+
+#[test]
+fn generic_structs_use_instance_pools() {
+    #[derive(Pooled, Default)]
+    struct G<T> {
+        items: Vec<T>,
+    }
+    let pool = Pool::<G<u8>>::new();
+    let mut g = pool.get();
+    g.items.push(1);
+    drop(g);
+    assert!(pool.get().items.is_empty());
+}
+
+#[test]
+fn instance_pools_of_non_send_types_stay_on_their_thread() {
+    let pool = Pool::<std::rc::Rc<Cell<u8>>>::with(Default::default, |c| c.set(0));
+    let v = pool.get();
+    v.set(3);
+    drop(v);
+    assert_eq!(pool.get().get(), 0);
+}

@@ -1,0 +1,270 @@
+//! Statistics: the documented relations between counters, recent lengths, high water,
+//! per-thread counters merged at snapshot time, compiled-out stats, and the table.
+
+mod common;
+
+use std::thread;
+
+use bytepool::{BytePool, LockedRingQueue, PoolStats, RingQueue, Stats, RECENT_LENGTHS};
+use common::{scaled, Rng, POOLING};
+
+bytepool::define_tiers! {
+    Tiers3 = [100, 1000, 10000];
+}
+
+/// Every relation documented on `Stats`, at quiescence.
+fn check_relations(s: &Stats) {
+    for t in &s.tiers {
+        assert_eq!(t.gets, t.hits + t.misses, "tier {}", t.size);
+    }
+    let tier_gets: u64 = s.tiers.iter().map(|t| t.gets).sum();
+    assert_eq!(s.total_gets, tier_gets + s.oversize);
+    assert!(s.total_puts >= s.tiers.iter().map(|t| t.puts).sum::<u64>());
+    assert_eq!(
+        s.outstanding,
+        s.total_gets - s.detached - (s.total_puts - s.foreign_puts)
+    );
+    assert_eq!(
+        s.idle_bytes,
+        s.tiers.iter().map(|t| t.idle * t.size).sum::<usize>()
+    );
+    assert!(s.high_water >= s.outstanding);
+    assert!(s.discarded >= s.oversize);
+}
+
+#[test]
+fn smoke() {
+    let pool = BytePool::<Tiers3>::new();
+    let a = pool.get(50);
+    let b = pool.get(500);
+    let c = pool.get(50_000);
+    drop(a);
+    let s = pool.stats();
+    check_relations(&s);
+    assert_eq!((s.total_gets, s.total_puts, s.outstanding), (3, 1, 2));
+    assert_eq!((s.oversize, s.discarded), (1, 1));
+    assert_eq!(s.tiers[0].size, 100);
+    assert_eq!(
+        (s.tiers[0].gets, s.tiers[0].puts, s.tiers[0].misses),
+        (1, 1, 1)
+    );
+    assert_eq!(s.recent_lengths, [50, 500, 50_000]);
+    drop((b, c));
+    check_relations(&pool.stats());
+}
+
+#[test]
+fn relations_hold_after_a_random_workload_on_a_global_pool() {
+    bytepool::define_tiers! {
+        RandomTiers = [64, 512, 4096];
+    }
+    let pool = RandomTiers::pool();
+    let mut rng = Rng(99);
+    let mut held = Vec::new();
+    let mut detached = Vec::new();
+    for _ in 0..scaled(20_000) {
+        match rng.below(10) {
+            0..=4 => held.push(pool.get(rng.below(6000) as usize)),
+            5..=7 if !held.is_empty() => drop(held.swap_remove(0)),
+            8 if !held.is_empty() => detached.push(held.pop().unwrap().into_vec()),
+            9 => match detached.pop() {
+                Some(vec) => pool.put(vec),
+                None => pool.put(Vec::with_capacity(rng.below(600) as usize)),
+            },
+            _ => {}
+        }
+    }
+    let s = pool.stats();
+    check_relations(&s);
+    assert_eq!(s.outstanding, held.len() as u64);
+    drop(held);
+    let s = pool.stats();
+    check_relations(&s);
+    assert_eq!(s.outstanding, 0);
+}
+
+#[test]
+fn recent_lengths_are_the_last_256_oldest_first() {
+    bytepool::define_tiers! {
+        RecentTiers = [1024];
+    }
+    for pool in [RecentTiers::pool(), &BytePool::<RecentTiers>::new()] {
+        for len in 1..=300 {
+            drop(pool.get(len));
+        }
+        let recent = pool.stats().recent_lengths;
+        assert_eq!(recent.len(), RECENT_LENGTHS);
+        assert_eq!(recent, (45..=300).collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn a_shared_ring_records_every_request_from_every_thread() {
+    let pool = BytePool::<Tiers3>::builder()
+        .recent_lengths(RingQueue::new(10_000))
+        .build();
+    thread::scope(|scope| {
+        for t in 0..2 {
+            let pool = &pool;
+            scope.spawn(move || {
+                for i in 0..1000 {
+                    drop(pool.get(t * 1000 + i + 1));
+                }
+            });
+        }
+    });
+    let mut recent = pool.stats().recent_lengths;
+    assert_eq!(recent.len(), 2000);
+    recent.sort_unstable();
+    assert_eq!(recent, (1..=2000).collect::<Vec<_>>());
+
+    let locked = BytePool::<Tiers3>::builder()
+        .recent_lengths(LockedRingQueue::new(3))
+        .build();
+    for len in [5, 6, 7, 8] {
+        drop(locked.get(len));
+    }
+    assert_eq!(locked.stats().recent_lengths, [6, 7, 8]);
+}
+
+#[test]
+fn counters_of_exited_threads_are_kept() {
+    bytepool::define_tiers! {
+        ExitTiers = [256];
+    }
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            thread::spawn(|| {
+                for _ in 0..100 {
+                    drop(ExitTiers::pool().get(10));
+                }
+                let _kept = ExitTiers::pool().get(10);
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let s = ExitTiers::pool().stats();
+    check_relations(&s);
+    assert_eq!((s.total_gets, s.total_puts, s.outstanding), (404, 404, 0));
+    assert_eq!(s.recent_lengths.len(), RECENT_LENGTHS);
+    if POOLING {
+        // Exiting threads flushed their caches into the shared tier.
+        assert!(s.tiers[0].idle >= 1);
+        assert!(s.tiers[0].misses <= 4, "{s}");
+    }
+}
+
+#[test]
+fn buffers_returned_on_another_thread_find_their_way_back() {
+    bytepool::define_tiers! {
+        CrossTiers = [4096];
+    }
+    let (tx, rx) = std::sync::mpsc::sync_channel(16);
+    let consumer = thread::spawn(move || rx.into_iter().for_each(drop));
+    for _ in 0..scaled(10_000) {
+        tx.send(CrossTiers::pool().get(4000)).unwrap();
+    }
+    drop(tx);
+    consumer.join().unwrap();
+    let s = CrossTiers::pool().stats();
+    check_relations(&s);
+    assert_eq!(s.outstanding, 0);
+    if POOLING {
+        // The consumer's cache spilled to the shared tier and the producer refilled from it.
+        assert!(s.tiers[0].hits > s.tiers[0].misses * 10, "{s}");
+        let live = s.tiers[0].misses as usize;
+        assert!(s.tiers[0].idle <= live);
+    }
+}
+
+#[test]
+fn high_water_is_exact_for_instance_pools_and_one_thread() {
+    bytepool::define_tiers! {
+        PeakTiers = [64];
+    }
+    for pool in [PeakTiers::pool(), &BytePool::<PeakTiers>::new()] {
+        let first: Vec<_> = (0..10).map(|_| pool.get(1)).collect();
+        drop(first);
+        let second: Vec<_> = (0..4).map(|_| pool.get(1)).collect();
+        let s = pool.stats();
+        assert_eq!((s.outstanding, s.high_water), (4, 10));
+        drop(second);
+        assert_eq!(pool.stats().high_water, 10);
+    }
+}
+
+#[test]
+fn stats_can_be_compiled_out() {
+    bytepool::define_tiers! {
+        #[tiers(stats = false)]
+        Silent = [64, 128];
+    }
+    for pool in [Silent::pool(), &BytePool::<Silent>::new()] {
+        let held = pool.get(100);
+        drop(pool.get(10));
+        let s = pool.stats();
+        assert_eq!((s.total_gets, s.total_puts, s.outstanding), (0, 0, 0));
+        assert!(s.recent_lengths.is_empty());
+        assert_eq!(s.tiers.len(), 2, "sizes are still reported");
+        drop(held);
+    }
+}
+
+#[test]
+fn display_is_a_readable_table() {
+    let pool = BytePool::<Tiers3>::new();
+    let held = pool.get(150);
+    drop(pool.get(150));
+    let text = pool.stats().to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0]
+        .split_whitespace()
+        .eq(["tier", "gets", "puts", "hits", "misses", "idle"]));
+    let idle = if POOLING { "1" } else { "0" };
+    assert!(
+        lines[2]
+            .split_whitespace()
+            .eq(["1000", "B", "2", "1", "0", "2", idle]),
+        "{text}"
+    );
+    assert!(text.contains("outstanding 1 (peak 2)"), "{text}");
+    assert!(text.contains("recent lengths (2 kept): 150 150"), "{text}");
+    drop(held);
+}
+
+#[test]
+fn snapshots_while_writers_churn_never_go_negative_or_wrap() {
+    bytepool::define_tiers! {
+        ChurnTiers = [64, 4096];
+    }
+    let done = std::sync::atomic::AtomicBool::new(false);
+    thread::scope(|scope| {
+        for seed in [1, 2] {
+            let done = &done;
+            scope.spawn(move || {
+                let mut rng = Rng(seed);
+                let mut held = Vec::new();
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    held.push(ChurnTiers::pool().get(1 + rng.below(5000) as usize));
+                    if held.len() > 4 {
+                        let buf = held.swap_remove(0);
+                        let (tx, rx) = std::sync::mpsc::channel();
+                        tx.send(buf).unwrap();
+                        drop(rx);
+                    }
+                }
+            });
+        }
+        for _ in 0..scaled(2000) {
+            let s = ChurnTiers::pool().stats();
+            assert!(s.outstanding < 1_000_000, "{s}");
+            assert!(s.total_puts <= s.total_gets + s.foreign_puts + 16, "{s}");
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    let s = ChurnTiers::pool().stats();
+    check_relations(&s);
+    assert_eq!(s.outstanding, 0);
+}
