@@ -76,8 +76,8 @@ impl Input<'_> {
 }
 
 impl Struct<'_> {
-    /// `true` for a struct with no type, lifetime or const parameter: only such a type can
-    /// have one process-wide pool (a static cannot be generic).
+    /// `true` when the struct has a type, lifetime or const parameter: such a type gets no
+    /// process-wide pool (a static cannot be generic), only `Reset`.
     pub fn is_generic(&self) -> bool {
         !self.generics.params.is_empty()
     }

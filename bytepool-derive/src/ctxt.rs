@@ -8,7 +8,6 @@ use std::thread;
 use quote::ToTokens;
 
 /// Collects errors; must be consumed with [`Ctxt::check`] before it is dropped.
-#[derive(Default)]
 pub struct Ctxt {
     errors: RefCell<Option<Vec<syn::Error>>>,
 }
@@ -49,6 +48,12 @@ impl Ctxt {
             combined.combine(rest);
         }
         Err(combined)
+    }
+}
+
+impl Default for Ctxt {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

@@ -16,8 +16,9 @@
 //! and is pooled through an instance `bytepool::Pool<G<T>>`.
 //!
 //! Type-system checks are spanned on the user's tokens with `quote_spanned!`, so rustc points
-//! at the field type that does not implement `Reset` (or `Capacity`), at the struct name when
-//! the type is not `Send` or not `Default`, and at the path of a custom reset function.
+//! at the field type that does not implement `Reset` (or `Capacity`) or does not fit the custom
+//! reset function (whose path gets the secondary label), and at the struct name when the type
+//! is not `Send` or not `Default`.
 
 use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};

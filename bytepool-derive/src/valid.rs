@@ -52,7 +52,7 @@ fn check_struct(cx: &Ctxt, input: &Struct<'_>) {
                 cx,
                 (MAX_CAPACITY, max),
                 RESET,
-                "bound the capacity inside the custom reset function instead",
+                "call `bytepool::reset_bounded` from the custom reset function instead",
             );
         }
     }
@@ -132,7 +132,7 @@ mod tests {
                 "pooled attribute `max_capacity` cannot be combined with `skip` on the same \
                  field; a skipped field is kept as is",
                 "pooled attribute `max_capacity` cannot be combined with `reset` on the same \
-                 field; bound the capacity inside the custom reset function instead",
+                 field; call `bytepool::reset_bounded` from the custom reset function instead",
             ]
         );
     }

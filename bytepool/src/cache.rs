@@ -40,14 +40,28 @@ impl<B> Core<B> {
         }
     }
 
-    /// Idle blocks per tier outside thread caches.
-    pub(crate) fn idle(&self) -> impl Iterator<Item = usize> + '_ {
-        self.tiers.iter().map(Tier::idle)
-    }
-
     /// Frees every idle block of the shared tiers; returns the bytes (tier sizes) freed.
     pub(crate) fn trim(&self) -> usize {
-        self.tiers.iter().map(Tier::trim).sum()
+        let mut bytes = 0;
+        for (t, tier) in self.tiers.iter().enumerate() {
+            let freed = tier.trim();
+            self.registry
+                .shared
+                .count_n(Event::Freed(t), freed as u64, false);
+            bytes += freed * tier.size;
+        }
+        bytes
+    }
+
+    /// Fills tier `t` with up to `n` idle blocks made by `make` (prewarming), stopping when the
+    /// tier is full.
+    pub(crate) fn prewarm(&self, t: usize, n: usize, mut make: impl FnMut() -> B) {
+        for _ in 0..n {
+            if self.tiers[t].park(make()).is_err() {
+                break;
+            }
+            self.registry.shared.count(Event::Prewarmed(t), false);
+        }
     }
 }
 
@@ -81,15 +95,12 @@ impl<B> Tier<B> {
         self.idle.as_ref()?.pop()
     }
 
-    fn idle(&self) -> usize {
-        self.idle.as_ref().map_or(0, ArrayQueue::len)
-    }
-
+    /// Frees every idle block of the shared queue; returns how many.
     fn trim(&self) -> usize {
         let mut freed = 0;
         while let Some(block) = self.unpark() {
             drop(block);
-            freed += self.size;
+            freed += 1;
         }
         freed
     }
@@ -135,13 +146,23 @@ impl<B, M: ?Sized> fmt::Debug for ThreadCache<B, M> {
 struct Attached<B: 'static> {
     core: &'static Core<B>,
     counters: Arc<Counters>,
-    /// Buffers handed out minus buffers taken back by this thread since its last flush.
-    net: Cell<i64>,
+    /// This thread's net buffers handed out (by its own counters) when it last published it.
+    flushed: Cell<i64>,
+}
+
+impl<B> Attached<B> {
+    /// Publishes this thread's net buffers handed out, for `high_water` (a slow-path event).
+    fn flush(&self) {
+        let net = self.counters.net();
+        self.core
+            .registry
+            .flush_outstanding(net - self.flushed.replace(net));
+    }
 }
 
 impl<B> Drop for Attached<B> {
     fn drop(&mut self) {
-        self.core.registry.flush_outstanding(self.net.get());
+        self.flush();
         self.core.registry.retire(&self.counters);
     }
 }
@@ -150,6 +171,9 @@ impl<B> Drop for Attached<B> {
 #[doc(hidden)]
 pub struct Magazine<B: 'static> {
     blocks: Vec<B>,
+    /// The most blocks kept (the tier's `cache_limit`, copied here at attach time so the hot
+    /// path reads one cache line).
+    limit: usize,
     /// Where the blocks go when the thread exits: the pool and tier index.
     home: Option<(&'static Core<B>, usize)>,
 }
@@ -158,6 +182,7 @@ impl<B> Magazine<B> {
     const fn new() -> Self {
         Magazine {
             blocks: Vec::new(),
+            limit: 0,
             home: None,
         }
     }
@@ -174,9 +199,13 @@ impl<B> fmt::Debug for Magazine<B> {
 impl<B> Drop for Magazine<B> {
     fn drop(&mut self) {
         if let Some((core, tier)) = self.home {
+            // The thread is exiting: its idle blocks go to the shared tier.
+            let counters = &core.registry.shared;
             for block in self.blocks.drain(..) {
-                if core.tiers[tier].park(block).is_err() {
-                    core.registry.shared.count(Event::Discard, false);
+                if let Err(block) = core.tiers[tier].park(block) {
+                    counters.count(Event::Discard, false);
+                    counters.count(Event::Freed(tier), false);
+                    drop(block);
                 }
             }
         }
@@ -184,7 +213,7 @@ impl<B> Drop for Magazine<B> {
 }
 
 impl<B> ThreadCache<B> {
-    /// Runs `f` in this thread's context for the pool `shared` returns (the one this cache
+    /// Runs `f` in this thread's context for the pool `core` returns (the one this cache
     /// belongs to). Leaves `f` in place and returns `None` when the cache is busy (a re-entrant
     /// call, e.g. from a global allocator).
     #[inline]
@@ -199,21 +228,72 @@ impl<B> ThreadCache<B> {
             let core = core();
             for (tier, mag) in mags.iter_mut().enumerate() {
                 mag.home = Some((core, tier));
+                mag.limit = core.tiers[tier].cache_limit;
+                // Pushes within the limit never reallocate.
+                mag.blocks.reserve_exact(mag.limit);
             }
             Attached {
                 core,
                 counters: core.registry.register(core.tiers.len()),
-                net: Cell::new(0),
+                flushed: Cell::new(0),
             }
         });
         let mut local = Local {
             core: attached.core,
             counters: &attached.counters,
-            exclusive: true,
-            net: Some(&attached.net),
+            attached: Some(attached),
             mags: Some(&mut mags),
         };
         Some(f(&mut local))
+    }
+
+    /// The hot path of a get: a block of tier `tier` from this thread's magazine, counted (and
+    /// `len` recorded when `record`). `None` sends the caller to the general path: the magazine
+    /// is empty, the cache is not attached yet, or it is busy.
+    ///
+    /// A thread cache belongs to a process-wide pool, which has no shared ring, so `len` goes
+    /// to this thread's own ring.
+    #[inline]
+    pub(crate) fn pop(&self, tier: usize, len: usize, record: bool, stats: bool) -> Option<B> {
+        if !POOLING {
+            return None;
+        }
+        let attached = self.attached.get()?;
+        let mut mags = self.mags.try_borrow_mut().ok()?;
+        let block = mags.get_mut(tier)?.blocks.pop()?;
+        if stats {
+            attached.counters.count(Event::Hit(tier), true);
+            if record {
+                attached.counters.record_len(len, true);
+            }
+        }
+        Some(block)
+    }
+
+    /// The hot path of a return: keeps `*block` in this thread's magazine of tier `tier` and
+    /// takes it out of the option. Leaves it in place (for the general path) when the magazine
+    /// is full, the cache is not attached yet, or it is busy.
+    #[inline]
+    pub(crate) fn push(&self, tier: usize, block: &mut Option<B>, stats: bool) {
+        if !POOLING {
+            return;
+        }
+        let Some(attached) = self.attached.get() else {
+            return;
+        };
+        let Ok(mut mags) = self.mags.try_borrow_mut() else {
+            return;
+        };
+        let Some(mag) = mags.get_mut(tier) else {
+            return;
+        };
+        if mag.blocks.len() >= mag.limit {
+            return;
+        }
+        mag.blocks.extend(block.take());
+        if stats {
+            attached.counters.count(Event::Put(tier), true);
+        }
     }
 }
 
@@ -222,10 +302,10 @@ impl<B> ThreadCache<B> {
 pub(crate) struct Local<'a, B: 'static> {
     core: &'a Core<B>,
     counters: &'a Counters,
-    /// Whether `counters` is written by this thread only.
-    exclusive: bool,
-    /// Unflushed net gets; `None` flushes every operation (exact `high_water`).
-    net: Option<&'a Cell<i64>>,
+    /// The thread's link to its pool; `None` in the shared context, where `counters` are
+    /// shared and every operation publishes its effect on `outstanding` at once (so
+    /// `high_water` is exact).
+    attached: Option<&'a Attached<B>>,
     mags: Option<&'a mut [Magazine<B>]>,
 }
 
@@ -235,32 +315,35 @@ impl<'a, B> Local<'a, B> {
         Local {
             core,
             counters: &core.registry.shared,
-            exclusive: false,
-            net: None,
+            attached: None,
             mags: None,
         }
+    }
+
+    /// Whether `counters` is written by this thread only.
+    #[inline]
+    fn exclusive(&self) -> bool {
+        self.attached.is_some()
     }
 
     #[inline]
     pub(crate) fn count(&self, event: Event, stats: bool) {
         if stats {
-            self.counters.count(event, self.exclusive);
+            self.counters.count(event, self.exclusive());
         }
     }
 
-    /// Tracks buffers handed out (`+1`) and taken back (`-1`); `slow` marks a slow-path event,
-    /// where the thread's running total is published for `high_water`.
+    /// Publishes the effect on `outstanding` of an operation that handed out (`+1`) or took
+    /// back (`-1`) a buffer. A thread with a cache publishes only at slow-path events (`slow`),
+    /// computing its net from its own counters; the shared context publishes every operation.
     #[inline]
     fn track(&self, delta: i64, slow: bool, stats: bool) {
         if !stats {
             return;
         }
-        match self.net {
-            Some(net) if !slow => net.set(net.get() + delta),
-            Some(net) => {
-                self.core.registry.flush_outstanding(net.get() + delta);
-                net.set(0);
-            }
+        match self.attached {
+            Some(attached) if slow => attached.flush(),
+            Some(_) => {}
             None => self.core.registry.flush_outstanding(delta),
         }
     }
@@ -273,7 +356,7 @@ impl<'a, B> Local<'a, B> {
         }
         match &self.core.ring {
             Some(ring) => ring.push(len),
-            None => self.counters.record_len(len, self.exclusive),
+            None => self.counters.record_len(len, self.exclusive()),
         }
     }
 
@@ -287,16 +370,9 @@ impl<'a, B> Local<'a, B> {
         alloc: impl FnOnce(usize) -> Result<B, Error>,
     ) -> Result<B, Error> {
         if POOLING {
-            if let Some(mags) = self.mags.as_deref_mut() {
-                let mag = &mut mags[tier];
-                if let Some(block) = mag.blocks.pop() {
-                    if stats {
-                        self.counters.set_cached(tier, mag.blocks.len());
-                    }
-                    self.count(Event::Hit(tier), stats);
-                    self.track(1, false, stats);
-                    return Ok(block);
-                }
+            if let Some(block) = self.mags.as_deref_mut().and_then(|m| m[tier].blocks.pop()) {
+                self.count(Event::Hit(tier), stats);
+                return Ok(block);
             }
         }
         self.get_tier_slow(tier, stats, alloc)
@@ -323,9 +399,6 @@ impl<'a, B> Local<'a, B> {
                         None => break,
                     }
                 }
-                if stats {
-                    self.counters.set_cached(tier, mag.blocks.len());
-                }
             }
         }
         let (block, event) = match found {
@@ -341,21 +414,13 @@ impl<'a, B> Local<'a, B> {
     /// not change `outstanding`.
     #[inline]
     pub(crate) fn put_tier(&mut self, tier: usize, block: B, returned: bool, stats: bool) {
-        self.count(Event::Put(tier), stats);
-        if !POOLING {
-            self.track(-i64::from(returned), false, stats);
-            return;
-        }
-        let limit = self.core.tiers[tier].cache_limit;
-        if let Some(mags) = self.mags.as_deref_mut() {
-            let mag = &mut mags[tier];
-            if mag.blocks.len() < limit {
-                mag.blocks.push(block);
-                if stats {
-                    self.counters.set_cached(tier, mag.blocks.len());
+        if POOLING {
+            if let Some(mag) = self.mags.as_deref_mut().map(|m| &mut m[tier]) {
+                if mag.blocks.len() < mag.limit {
+                    mag.blocks.push(block);
+                    self.count(Event::Put(tier), stats);
+                    return;
                 }
-                self.track(-i64::from(returned), false, stats);
-                return;
             }
         }
         self.put_tier_slow(tier, block, returned, stats);
@@ -365,31 +430,34 @@ impl<'a, B> Local<'a, B> {
     fn put_tier_slow(&mut self, tier: usize, block: B, returned: bool, stats: bool) {
         // Settle the counts first: a block the tier cannot keep is dropped below, and a user
         // `Drop` that panics must leave the counters right.
+        self.count(Event::Put(tier), stats);
         self.track(-i64::from(returned), true, stats);
         let shared_tier = &self.core.tiers[tier];
-        let park_or_drop = |block: B| {
+        let exclusive = self.exclusive();
+        let park_or_free = |block: B| {
             if let Err(block) = shared_tier.park(block) {
                 if stats {
-                    self.counters.count(Event::Discard, self.exclusive);
+                    // Passthrough frees without discarding: a pool would have kept it.
+                    if POOLING {
+                        self.counters.count(Event::Discard, exclusive);
+                    }
+                    self.counters.count(Event::Freed(tier), exclusive);
                 }
                 drop(block);
             }
         };
         let mut block = Some(block);
-        if let Some(mags) = self.mags.as_deref_mut() {
+        if let Some(mags) = self.mags.as_deref_mut().filter(|_| POOLING) {
             // The magazine is full (or disabled): spill its older half in one visit.
             let mag = &mut mags[tier];
             let batch = shared_tier.cache_limit.div_ceil(2).min(mag.blocks.len());
-            mag.blocks.drain(..batch).for_each(park_or_drop);
-            if mag.blocks.len() < shared_tier.cache_limit {
+            mag.blocks.drain(..batch).for_each(park_or_free);
+            if mag.blocks.len() < mag.limit {
                 mag.blocks.extend(block.take());
-            }
-            if stats {
-                self.counters.set_cached(tier, mag.blocks.len());
             }
         }
         if let Some(block) = block {
-            park_or_drop(block);
+            park_or_free(block);
         }
     }
 
@@ -406,17 +474,18 @@ impl<'a, B> Local<'a, B> {
     }
 
     /// Counts a block of tier `tier` that came back but cannot be kept (its reset panicked,
-    /// say): returned, then discarded.
+    /// say): returned, then discarded and freed.
     pub(crate) fn drop_returned(&mut self, tier: usize, stats: bool) {
         self.count(Event::Put(tier), stats);
         self.count(Event::Discard, stats);
-        self.track(-1, false, stats);
+        self.count(Event::Freed(tier), stats);
+        self.track(-1, true, stats);
     }
 
     /// Counts a buffer leaving the pool for good.
     pub(crate) fn detach(&mut self, stats: bool) {
         self.count(Event::Detach, stats);
-        self.track(-1, false, stats);
+        self.track(-1, true, stats);
     }
 
     /// Frees this thread's idle buffers of every tier; returns the bytes freed.
@@ -424,11 +493,13 @@ impl<'a, B> Local<'a, B> {
         let Some(mags) = self.mags.as_deref_mut() else {
             return 0;
         };
-        let mut freed = 0;
+        let mut bytes = 0;
         for (tier, mag) in mags.iter_mut().enumerate() {
-            freed += mag.blocks.drain(..).count() * self.core.tiers[tier].size;
-            self.counters.set_cached(tier, 0);
+            let freed = mag.blocks.drain(..).count();
+            self.counters
+                .count_n(Event::Freed(tier), freed as u64, self.attached.is_some());
+            bytes += freed * self.core.tiers[tier].size;
         }
-        freed
+        bytes
     }
 }

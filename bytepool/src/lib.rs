@@ -30,6 +30,13 @@
 //! - `passthrough`: every pool allocates fresh and frees on release, with the same API, rules
 //!   and counters, for hunting memory bugs with sanitizers and for measuring whether pooling
 //!   helps (gomempool's nil pool).
+//! - `bytes`: [`BufferMut`] implements `bytes::BufMut` (growing through the pool's tiers), and
+//!   [`Buffer`] and [`BufferMut`] convert into `bytes::Bytes` without copying; the memory goes
+//!   back to the pool when the last `Bytes` clone drops.
+//! - `serde`: `Serialize` for [`Stats`] and [`TierStats`], and `Stats::expvar` for the Go
+//!   original's expvar JSON shape.
+//! - `metrics`: `bytepool::metrics::publish` sets counters and gauges for a pool's statistics
+//!   through the `metrics` facade, for any `metrics` exporter (Prometheus, StatsD, …).
 //!
 //! # Safety and correctness
 //! The crate denies `unsafe_code` except in one small module (`raw`: a manual reference count
@@ -56,9 +63,11 @@
 // Lets the crate's own `define_tiers!` invocations (the presets) use `::bytepool` paths.
 extern crate self as bytepool;
 
+mod advisor;
 mod buf;
 mod cache;
 mod error;
+mod integrations;
 mod object;
 mod pool;
 #[allow(unsafe_code)]
@@ -68,8 +77,13 @@ mod stats;
 mod sync;
 pub mod tiers;
 
+pub use crate::advisor::TierAdvice;
 pub use crate::buf::{Buffer, BufferMut};
 pub use crate::error::Error;
+#[cfg(feature = "metrics")]
+pub use crate::integrations::metrics;
+#[cfg(feature = "serde")]
+pub use crate::integrations::Expvar;
 pub use crate::object::{
     reset_bounded, Capacity, Pool, PoolArc, PoolBox, Pooled, Reset, DEFAULT_CAPACITY,
     DEFAULT_THREAD_CACHE,
@@ -116,7 +130,7 @@ pub mod __private {
     /// A byte pool's thread cache with `N` tiers (what `define_tiers!` declares).
     pub type ByteCacheN<const N: usize> = ThreadCache<Bytes, [Magazine<Bytes>; N]>;
     type Bytes = std::boxed::Box<[u8]>;
-    pub use crate::object::{assert_send, AssertSend, Entry};
+    pub use crate::object::{AssertSend, Entry};
     pub use crate::tiers::Tiers;
     pub use crate::{
         reset_bounded, BytePool, Capacity, Pool, PoolBox, Pooled, Reset, DEFAULT_CAPACITY,

@@ -188,17 +188,18 @@ impl<T: Tiers> Builder<T> {
                 let max_idle = self
                     .max_idle_per_tier
                     .unwrap_or_else(|| (IDLE_BYTES / size).clamp(IDLE_MIN, IDLE_MAX));
-                let tier = Tier::new(size, max_idle, (CACHE_BYTES / size).clamp(1, CACHE_MAX));
-                for _ in 0..self.prewarm.min(max_idle) {
-                    let block = raw::alloc_zeroed(size).unwrap_or_else(|e| panic!("{e}"));
-                    let _ = tier.park(block);
-                }
-                tier
+                Tier::new(size, max_idle, (CACHE_BYTES / size).clamp(1, CACHE_MAX))
             })
             .collect();
+        let core = Core::new(tiers, self.ring);
+        for (t, &size) in T::SIZES.iter().enumerate() {
+            core.prewarm(t, self.prewarm, || {
+                raw::alloc_zeroed(size).unwrap_or_else(|e| panic!("prewarming: {e}"))
+            });
+        }
         BytePool {
             shared: Arc::new(Shared {
-                core: Core::new(tiers, self.ring),
+                core,
                 zero_on_release: self.zero_on_release,
                 global,
             }),
@@ -308,6 +309,23 @@ impl<T: Tiers> BytePool<T> {
     /// ```
     #[inline]
     pub fn try_get(&self, len: usize) -> Result<BufferMut, Error> {
+        if self.shared.global {
+            // The hot path: the calling thread's magazine, no shared memory touched.
+            if let Some(tier) = T::class_of(len).filter(|_| len > 0) {
+                let popped = T::__with_cache(|cache| cache.pop(tier, len, true, T::STATS));
+                if let Some(Some(block)) = popped {
+                    if block.len() < len {
+                        lying_class_of::<T>(len, tier);
+                    }
+                    return Ok(BufferMut::from_block(block, len, self.home()));
+                }
+            }
+        }
+        self.try_get_slow(len)
+    }
+
+    #[inline(never)]
+    fn try_get_slow(&self, len: usize) -> Result<BufferMut, Error> {
         if len == 0 {
             return Ok(BufferMut::empty(self.home()));
         }
@@ -429,8 +447,7 @@ impl<T: Tiers> BytePool<T> {
 impl<T: Tiers> PoolStats for BytePool<T> {
     fn stats(&self) -> Stats {
         let core = &self.shared.core;
-        core.registry
-            .snapshot(T::SIZES, core.idle(), core.ring.as_deref())
+        core.registry.snapshot(T::SIZES, core.ring.as_deref())
     }
 }
 
@@ -476,10 +493,9 @@ fn acquire<T: Tiers>(shared: &Shared, len: usize) -> Result<Box<[u8]>, Error> {
         local.record_len(len, T::STATS);
         match T::class_of(len) {
             Some(tier) => {
-                assert!(
-                    T::SIZES.get(tier).is_some_and(|&size| size >= len),
-                    "`Tiers::class_of({len})` returned tier {tier}, which does not hold {len} bytes"
-                );
+                if T::SIZES.get(tier).is_none_or(|&size| size < len) {
+                    lying_class_of::<T>(len, tier);
+                }
                 local.get_tier(tier, T::STATS, raw::alloc_zeroed)
             }
             None => {
@@ -489,6 +505,31 @@ fn acquire<T: Tiers>(shared: &Shared, len: usize) -> Result<Box<[u8]>, Error> {
             }
         }
     })
+}
+
+#[cold]
+#[track_caller]
+fn lying_class_of<T: Tiers>(len: usize, tier: usize) -> ! {
+    panic!(
+        "`{}::class_of({len})` returned tier {tier}, which does not hold {len} bytes",
+        std::any::type_name::<T>()
+    )
+}
+
+/// Takes back a block of `T`'s process-wide pool: the calling thread's magazine when it has
+/// room, the general path otherwise. The pool itself is looked up only on the general path.
+#[inline]
+fn release_global<T: Tiers>(block: Block) {
+    let mut block = Some(block);
+    // A pooled block's capacity is exactly its tier's size, so `class_of` finds that tier (a
+    // hand-written `class_of` that lies can only misfile it: the get path checks capacities).
+    // A global pool never zeroes on release, so the block goes back as it is.
+    if let Some(tier) = block.as_deref().and_then(|b| T::class_of(b.len())) {
+        T::__with_cache(|cache| cache.push(tier, &mut block, T::STATS));
+    }
+    if let Some(block) = block {
+        release::<T>(global_shared::<T>(), block);
+    }
 }
 
 /// Takes back a block handed out by [`acquire`].
@@ -519,6 +560,7 @@ pub(crate) struct Vtable {
     pub(crate) global: fn() -> &'static Shared,
     pub(crate) acquire: fn(&Shared, usize) -> Result<Block, Error>,
     pub(crate) release: fn(&Shared, Block),
+    pub(crate) release_global: fn(Block),
     pub(crate) detach: fn(&Shared),
 }
 
@@ -530,6 +572,7 @@ impl<T: Tiers> VtableFor<T> {
         global: global_shared::<T>,
         acquire: acquire::<T>,
         release: release::<T>,
+        release_global: release_global::<T>,
         detach: detach::<T>,
     };
 }

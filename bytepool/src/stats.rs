@@ -202,12 +202,14 @@ impl fmt::Display for Bytes {
 /// The counters of one tier, in a [`Counters`] block.
 #[derive(Debug, Default)]
 struct TierCounters {
-    gets: AtomicU64,
+    // `gets` is derived (hits + misses): one counter per get on the hot path.
     puts: AtomicU64,
     hits: AtomicU64,
     misses: AtomicU64,
-    /// Idle buffers in the owning thread's cache (a gauge; zero in the shared block).
-    cached: AtomicUsize,
+    /// Idle blocks freed (discarded, trimmed, ...): with `prewarmed`, what makes `idle`
+    /// derivable (`prewarmed + puts - hits - freed`) without a gauge on the hot path.
+    freed: AtomicU64,
+    prewarmed: AtomicU64,
 }
 
 /// A block of counters: one per thread for global pools, one shared per pool.
@@ -229,6 +231,8 @@ pub(crate) enum Event {
     Hit(usize),
     Miss(usize),
     Put(usize),
+    Freed(usize),
+    Prewarmed(usize),
     Oversize,
     UntieredPut,
     Discard,
@@ -254,25 +258,41 @@ impl Counters {
     /// plain load and store replace the read-modify-write.
     #[inline]
     pub(crate) fn count(&self, event: Event, exclusive: bool) {
-        match event {
-            Event::Hit(t) => {
-                bump(&self.tiers[t].gets, 1, exclusive);
-                bump(&self.tiers[t].hits, 1, exclusive);
-            }
-            Event::Miss(t) => {
-                bump(&self.tiers[t].gets, 1, exclusive);
-                bump(&self.tiers[t].misses, 1, exclusive);
-            }
-            Event::Put(t) => bump(&self.tiers[t].puts, 1, exclusive),
+        self.count_n(event, 1, exclusive);
+    }
+
+    /// Counts `n` occurrences of `event`.
+    #[inline]
+    pub(crate) fn count_n(&self, event: Event, n: u64, exclusive: bool) {
+        let counter = match event {
+            Event::Hit(t) => &self.tiers[t].hits,
+            Event::Miss(t) => &self.tiers[t].misses,
+            Event::Put(t) => &self.tiers[t].puts,
+            Event::Freed(t) => &self.tiers[t].freed,
+            Event::Prewarmed(t) => &self.tiers[t].prewarmed,
             Event::Oversize => {
-                bump(&self.oversize, 1, exclusive);
-                bump(&self.discarded, 1, exclusive);
+                bump(&self.discarded, n, exclusive);
+                &self.oversize
             }
-            Event::UntieredPut => bump(&self.untiered_puts, 1, exclusive),
-            Event::Discard => bump(&self.discarded, 1, exclusive),
-            Event::Detach => bump(&self.detached, 1, exclusive),
-            Event::ForeignPut => bump(&self.foreign_puts, 1, exclusive),
-        }
+            Event::UntieredPut => &self.untiered_puts,
+            Event::Discard => &self.discarded,
+            Event::Detach => &self.detached,
+            Event::ForeignPut => &self.foreign_puts,
+        };
+        bump(counter, n, exclusive);
+    }
+
+    /// Buffers handed out minus buffers taken back, by this block's counts alone (one thread's
+    /// contribution to `outstanding`; negative for a thread that mostly releases).
+    pub(crate) fn net(&self) -> i64 {
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed) as i64;
+        let tiers: i64 = self
+            .tiers
+            .iter()
+            .map(|t| load(&t.hits) + load(&t.misses) - load(&t.puts))
+            .sum();
+        tiers + load(&self.oversize) - load(&self.untiered_puts) + load(&self.foreign_puts)
+            - load(&self.detached)
     }
 
     /// Records a requested length in this block's ring.
@@ -288,12 +308,6 @@ impl Counters {
         self.recent[at % RECENT_SLOTS].store(len, Ordering::Relaxed);
     }
 
-    /// Sets the gauge of idle buffers in the owning thread's cache for tier `t`.
-    #[inline]
-    pub(crate) fn set_cached(&self, t: usize, n: usize) {
-        self.tiers[t].cached.store(n, Ordering::Relaxed);
-    }
-
     /// The recorded lengths, oldest first.
     fn recent(&self) -> Vec<usize> {
         let pushes = self.recent_pushes.load(Ordering::Acquire);
@@ -306,10 +320,11 @@ impl Counters {
     fn absorb(&self, other: &Counters) {
         for (mine, theirs) in self.tiers.iter().zip(other.tiers.iter()) {
             for (m, o) in [
-                (&mine.gets, &theirs.gets),
                 (&mine.puts, &theirs.puts),
                 (&mine.hits, &theirs.hits),
                 (&mine.misses, &theirs.misses),
+                (&mine.freed, &theirs.freed),
+                (&mine.prewarmed, &theirs.prewarmed),
             ] {
                 m.fetch_add(o.load(Ordering::Relaxed), Ordering::Relaxed);
             }
@@ -328,14 +343,17 @@ impl Counters {
         }
     }
 
-    /// Adds this block into a snapshot under construction.
-    fn add_to(&self, stats: &mut Stats, untiered_puts: &mut u64) {
-        for (t, c) in stats.tiers.iter_mut().zip(self.tiers.iter()) {
-            t.gets += c.gets.load(Ordering::Relaxed);
-            t.puts += c.puts.load(Ordering::Relaxed);
-            t.hits += c.hits.load(Ordering::Relaxed);
-            t.misses += c.misses.load(Ordering::Relaxed);
-            t.idle += c.cached.load(Ordering::Relaxed);
+    /// Adds this block into a snapshot under construction; `idle[i]` accumulates tier `i`'s
+    /// `prewarmed + puts - hits - freed` (signed: one thread's part can be negative).
+    fn add_to(&self, stats: &mut Stats, idle: &mut [i64], untiered_puts: &mut u64) {
+        for ((t, c), idle) in stats.tiers.iter_mut().zip(self.tiers.iter()).zip(idle) {
+            let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+            let (hits, misses, puts) = (load(&c.hits), load(&c.misses), load(&c.puts));
+            t.gets += hits + misses;
+            t.puts += puts;
+            t.hits += hits;
+            t.misses += misses;
+            *idle += (load(&c.prewarmed) + puts) as i64 - (hits + load(&c.freed)) as i64;
         }
         stats.oversize += self.oversize.load(Ordering::Relaxed);
         *untiered_puts += self.untiered_puts.load(Ordering::Relaxed);
@@ -402,35 +420,38 @@ impl Registry {
         }
     }
 
-    /// Builds a snapshot; `idle_shared[i]` is tier `i`'s idle count outside thread caches.
+    /// Builds a snapshot.
     pub(crate) fn snapshot(
         &self,
         sizes: &[usize],
-        idle_shared: impl Iterator<Item = usize>,
         ring: Option<&(dyn Ring<usize> + Send + Sync)>,
     ) -> Stats {
         let mut stats = Stats {
             tiers: sizes
                 .iter()
-                .zip(idle_shared)
-                .map(|(&size, idle)| TierStats {
+                .map(|&size| TierStats {
                     size,
-                    idle,
                     ..TierStats::default()
                 })
                 .collect(),
             ..Stats::default()
         };
+        let mut idle = vec![0i64; sizes.len()];
         let mut untiered_puts = 0;
         let mut recent = Vec::new();
         {
             let live = lock(&self.live);
-            self.shared.add_to(&mut stats, &mut untiered_puts);
+            self.shared
+                .add_to(&mut stats, &mut idle, &mut untiered_puts);
             recent.extend(self.shared.recent());
             for block in live.iter() {
-                block.add_to(&mut stats, &mut untiered_puts);
+                block.add_to(&mut stats, &mut idle, &mut untiered_puts);
                 recent.extend(block.recent());
             }
+        }
+        for (t, idle) in stats.tiers.iter_mut().zip(idle) {
+            // Negative only transiently, while other threads are mid-operation.
+            t.idle = usize::try_from(idle).unwrap_or(0);
         }
         stats.total_gets = stats.tiers.iter().map(|t| t.gets).sum::<u64>() + stats.oversize;
         stats.total_puts = stats.tiers.iter().map(|t| t.puts).sum::<u64>() + untiered_puts;

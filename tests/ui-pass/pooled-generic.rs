@@ -24,10 +24,10 @@ fn assert_reset<T: Reset>() {}
 
 fn main() {
     let pool = Pool::<G<u8>>::new();
-    let mut g = pool.take();
+    let mut g = pool.get();
     g.v.push(1);
     drop(g);
-    assert!(pool.take().v.is_empty());
+    assert!(pool.get().v.is_empty());
 
     assert_reset::<Wrapper<'static, G<u8>, 2>>();
     let mut w = Wrapper {

@@ -46,7 +46,14 @@ fn main() {
     assert!(entry.fields.is_empty());
     assert!(entry.fields.capacity() <= 4, "within max_capacity, kept");
     assert_eq!(entry.origin, "main", "skipped");
-    assert_eq!(entry.tags, Tags { names: Vec::new(), resets: 1 }, "custom reset ran once");
+    assert_eq!(
+        entry.tags,
+        Tags {
+            names: Vec::new(),
+            resets: 1
+        },
+        "custom reset ran once"
+    );
 
     // Grown beyond max_capacity: replaced by `Default`.
     entry.fields = Vec::with_capacity(64);

@@ -2,7 +2,11 @@
 use bytepool::{Pooled, Reset};
 
 #[derive(Pooled, Default)]
-struct Frame(Vec<u8>, #[pooled(skip)] u32, #[pooled(max_capacity = 8)] Vec<u8>);
+struct Frame(
+    Vec<u8>,
+    #[pooled(skip)] u32,
+    #[pooled(max_capacity = 8)] Vec<u8>,
+);
 
 #[derive(Pooled, Default)]
 struct Marker;

@@ -10,7 +10,9 @@ struct Entry {
 
 impl Entry {
     fn empty() -> Self {
-        Entry { message: Vec::new() }
+        Entry {
+            message: Vec::new(),
+        }
     }
 }
 

@@ -268,11 +268,38 @@ impl BufferMut {
     }
 
     /// Returns `block` to this buffer's pool (or frees it).
+    #[inline]
     fn give_back(&self, block: Box<[u8]>) {
-        if let (Some(home), false) = (&self.home, block.is_empty()) {
-            let (vtable, shared) = home.parts();
-            (vtable.release)(shared, block);
+        if block.is_empty() {
+            return;
         }
+        match &self.home {
+            Some(Home::Global(vtable)) => (vtable.release_global)(block),
+            Some(Home::Instance(vtable, shared)) => (vtable.release)(shared, block),
+            None => drop(block),
+        }
+    }
+
+    /// The bytes between the length and the capacity. They are initialised (zeros, or what an
+    /// earlier user of the block left), like every byte of a block.
+    #[cfg(feature = "bytes")]
+    pub(crate) fn spare_capacity_mut(&mut self) -> &mut [u8] {
+        &mut self.block[self.len..]
+    }
+
+    /// Sets the length to `len`. Every byte of a block is initialised, so any `len` up to the
+    /// capacity is valid.
+    ///
+    /// # Panics
+    /// If `len` exceeds the capacity.
+    #[cfg(feature = "bytes")]
+    pub(crate) fn set_len_within_capacity(&mut self, len: usize) {
+        assert!(
+            len <= self.capacity(),
+            "length {len} exceeds the capacity {}",
+            self.capacity()
+        );
+        self.len = len;
     }
 
     /// The buffer's bytes.
@@ -347,6 +374,7 @@ impl BufferMut {
 }
 
 impl Drop for BufferMut {
+    #[inline]
     fn drop(&mut self) {
         let block = mem::take(&mut self.block);
         self.give_back(block);

@@ -1,0 +1,188 @@
+//! The `serde` feature: `Serialize` for [`Stats`] and [`TierStats`], and [`Expvar`], the JSON
+//! shape the Go original publishes through `expvar`.
+//!
+//! The impls are written by hand so `stats.rs` needs no `cfg_attr`. Each destructures its
+//! struct without `..`, so adding a field to `Stats` or `TierStats` fails to compile here
+//! until the field is serialized too.
+
+use ::serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
+
+use crate::{Stats, TierStats};
+
+impl Serialize for TierStats {
+    /// A struct `TierStats` with the fields `size`, `gets`, `puts`, `hits`, `misses` and
+    /// `idle`, named as in Rust.
+    ///
+    /// # Examples
+    /// ```
+    /// use bytepool::{tiers::Stream, BytePool, PoolStats};
+    ///
+    /// fn is_serialize(_: &impl serde::Serialize) {}
+    /// let pool = BytePool::<Stream>::new();
+    /// is_serialize(&pool.stats().tiers[0]);
+    /// ```
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let TierStats {
+            size,
+            gets,
+            puts,
+            hits,
+            misses,
+            idle,
+        } = self;
+        let mut s = serializer.serialize_struct("TierStats", 6)?;
+        s.serialize_field("size", size)?;
+        s.serialize_field("gets", gets)?;
+        s.serialize_field("puts", puts)?;
+        s.serialize_field("hits", hits)?;
+        s.serialize_field("misses", misses)?;
+        s.serialize_field("idle", idle)?;
+        s.end()
+    }
+}
+
+impl Serialize for Stats {
+    /// A struct `Stats` with every field, named as in Rust and in declaration order:
+    /// `tiers` (a sequence of [`TierStats`]), `total_gets`, `total_puts`, `discarded`,
+    /// `outstanding`, `high_water`, `idle_bytes`, `recent_lengths`, `oversize`, `detached`,
+    /// `foreign_puts`. For the Go original's shape, serialize [`Stats::expvar`] instead.
+    ///
+    /// # Examples
+    /// ```
+    /// use bytepool::{tiers::Stream, BytePool, PoolStats};
+    ///
+    /// fn is_serialize(_: &impl serde::Serialize) {}
+    /// let pool = BytePool::<Stream>::new();
+    /// drop(pool.get(100));
+    /// is_serialize(&pool.stats()); // `serde_json::to_string(&pool.stats())`, for example
+    /// ```
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Stats {
+            tiers,
+            total_gets,
+            total_puts,
+            discarded,
+            outstanding,
+            high_water,
+            idle_bytes,
+            recent_lengths,
+            oversize,
+            detached,
+            foreign_puts,
+        } = self;
+        let mut s = serializer.serialize_struct("Stats", 11)?;
+        s.serialize_field("tiers", tiers)?;
+        s.serialize_field("total_gets", total_gets)?;
+        s.serialize_field("total_puts", total_puts)?;
+        s.serialize_field("discarded", discarded)?;
+        s.serialize_field("outstanding", outstanding)?;
+        s.serialize_field("high_water", high_water)?;
+        s.serialize_field("idle_bytes", idle_bytes)?;
+        s.serialize_field("recent_lengths", recent_lengths)?;
+        s.serialize_field("oversize", oversize)?;
+        s.serialize_field("detached", detached)?;
+        s.serialize_field("foreign_puts", foreign_puts)?;
+        s.end()
+    }
+}
+
+/// A [`Stats`] snapshot in the JSON shape of the Go original's `GetPoolStats`, which its
+/// `Expvar` publishes: made by [`Stats::expvar`].
+///
+/// ```json
+/// {"discarded":1,"pools":{"1024":{"get":2,"put":2},"4096":{"get":0,"put":0}},
+///  "recent_lengths":[100,900,5000],"total_get":2,"total_put":2}
+/// ```
+///
+/// - `pools`: one entry per tier, keyed by its size, with its `get` and `put` counts
+///   ([`TierStats::gets`], [`TierStats::puts`]);
+/// - `discarded`: [`Stats::discarded`] (requests above the largest tier, as in Go, plus the
+///   returns this pool did not keep);
+/// - `total_get` / `total_put`: the sums of the tiers' `get` / `put`, which is what Go counts
+///   (only buffers that came from or went back to a tier). [`Stats::total_gets`] also counts
+///   requests above the largest tier;
+/// - `recent_lengths`: [`Stats::recent_lengths`], oldest first.
+///
+/// Keys are written in the order Go's `encoding/json` sorts them (as strings, so `"1024"`
+/// comes before `"128"`), so the output is byte for byte what the Go original publishes for
+/// the same counters.
+///
+/// # Examples
+/// ```
+/// use bytepool::{tiers::Stream, BytePool, PoolStats};
+///
+/// fn is_serialize(_: &impl serde::Serialize) {}
+/// let pool = BytePool::<Stream>::new();
+/// drop(pool.get(100));
+/// let stats = pool.stats();
+/// is_serialize(&stats.expvar()); // `serde_json::to_string(&stats.expvar())`, for example
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Expvar<'a> {
+    stats: &'a Stats,
+}
+
+impl Stats {
+    /// This snapshot in the JSON shape the Go original publishes through `expvar`: see
+    /// [`Expvar`].
+    ///
+    /// # Examples
+    /// ```
+    /// use bytepool::{tiers::Stream, BytePool, PoolStats};
+    ///
+    /// fn is_serialize(_: &impl serde::Serialize) {}
+    /// let stats = BytePool::<Stream>::new().stats();
+    /// is_serialize(&stats.expvar());
+    /// ```
+    #[must_use]
+    pub fn expvar(&self) -> Expvar<'_> {
+        Expvar { stats: self }
+    }
+}
+
+impl Serialize for Expvar<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let stats = self.stats;
+        let mut map = serializer.serialize_map(Some(5))?;
+        map.serialize_entry("discarded", &stats.discarded)?;
+        map.serialize_entry("pools", &Pools(&stats.tiers))?;
+        map.serialize_entry("recent_lengths", &stats.recent_lengths)?;
+        map.serialize_entry(
+            "total_get",
+            &stats.tiers.iter().map(|t| t.gets).sum::<u64>(),
+        )?;
+        map.serialize_entry(
+            "total_put",
+            &stats.tiers.iter().map(|t| t.puts).sum::<u64>(),
+        )?;
+        map.end()
+    }
+}
+
+/// The `pools` object: tier size (as a string, in string order) to its counts.
+struct Pools<'a>(&'a [TierStats]);
+
+impl Serialize for Pools<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut tiers: Vec<(String, &TierStats)> =
+            self.0.iter().map(|t| (t.size.to_string(), t)).collect();
+        tiers.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut map = serializer.serialize_map(Some(tiers.len()))?;
+        for (size, tier) in &tiers {
+            map.serialize_entry(size, &GetPut(tier))?;
+        }
+        map.end()
+    }
+}
+
+/// One tier's `{"get": n, "put": n}`.
+struct GetPut<'a>(&'a TierStats);
+
+impl Serialize for GetPut<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("get", &self.0.gets)?;
+        map.serialize_entry("put", &self.0.puts)?;
+        map.end()
+    }
+}
