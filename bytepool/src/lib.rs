@@ -121,6 +121,11 @@ pub use bytepool_derive::define_tiers;
 /// Derives [`Reset`] and, for non-generic structs, [`Pooled`](trait@Pooled): see the trait.
 pub use bytepool_derive::Pooled;
 
+// The README's examples are compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 /// Not public API: items the macros' generated code refers to.
 #[doc(hidden)]
 pub mod __private {
