@@ -150,8 +150,10 @@ pub mod __private {
     #[cfg(not(loom))]
     pub use std::sync::OnceLock;
 
+    pub use crate::__global_static as global_static;
     pub use crate::__pooled_fallback_items as pooled_fallback_items;
     pub use crate::__pooled_items as pooled_items;
+    pub use crate::__thread_cache as thread_cache;
     pub use crate::__tiers_items as tiers_items;
 
     #[cfg(loom)]
@@ -161,14 +163,13 @@ pub mod __private {
 /// The hidden methods of a generated `Tiers` impl: the process-wide pool and the thread cache.
 #[doc(hidden)]
 #[macro_export]
-#[cfg(not(loom))]
 macro_rules! __tiers_items {
     ($name:ident, $tiers:expr) => {
         #[inline]
         fn __global() -> &'static $crate::__private::BytePool<$name> {
-            static __POOL: $crate::__private::OnceLock<$crate::__private::BytePool<$name>> =
-                $crate::__private::OnceLock::new();
-            __POOL.get_or_init($crate::__private::BytePool::__new_global)
+            $crate::__private::global_static!(
+                $crate::__private::BytePool<$name> = $crate::__private::BytePool::__new_global()
+            )
         }
 
         #[inline(always)]
@@ -178,40 +179,7 @@ macro_rules! __tiers_items {
         >(
             __f: __F,
         ) -> $crate::__private::core::option::Option<__R> {
-            ::std::thread_local! {
-                static __CACHE: $crate::__private::ByteCacheN<{ $tiers }> =
-                    const { $crate::__private::ThreadCache::new() };
-            }
-            __CACHE.try_with(|__cache| __f(__cache)).ok()
-        }
-    };
-}
-
-/// Under loom the statics must be loom's, which are reset for every model execution.
-#[doc(hidden)]
-#[macro_export]
-#[cfg(loom)]
-macro_rules! __tiers_items {
-    ($name:ident, $tiers:expr) => {
-        fn __global() -> &'static $crate::__private::BytePool<$name> {
-            $crate::__private::loom::lazy_static! {
-                static ref __POOL: $crate::__private::BytePool<$name> =
-                    $crate::__private::BytePool::__new_global();
-            }
-            &*__POOL
-        }
-
-        fn __with_cache<
-            __R,
-            __F: $crate::__private::core::ops::FnOnce(&$crate::__private::ByteCache) -> __R,
-        >(
-            __f: __F,
-        ) -> $crate::__private::core::option::Option<__R> {
-            $crate::__private::loom::thread_local! {
-                static __CACHE: $crate::__private::ByteCacheN<{ $tiers }> =
-                    $crate::__private::ThreadCache::new();
-            }
-            __CACHE.try_with(|__cache| __f(__cache)).ok()
+            $crate::__private::thread_cache!($crate::__private::ByteCacheN<{ $tiers }>, __f)
         }
     };
 }
@@ -219,16 +187,14 @@ macro_rules! __tiers_items {
 /// The hidden items of a generated `Pooled` impl: the process-wide pool and the thread cache.
 #[doc(hidden)]
 #[macro_export]
-#[cfg(not(loom))]
 macro_rules! __pooled_items {
     ($name:ident, $capacity:expr, $thread_cache:expr, $new:expr) => {
         #[inline]
         fn pool() -> &'static $crate::__private::Pool<$name> {
-            static __POOL: $crate::__private::OnceLock<$crate::__private::Pool<$name>> =
-                $crate::__private::OnceLock::new();
-            __POOL.get_or_init(|| {
-                $crate::__private::Pool::__new_global($capacity, $thread_cache, $new)
-            })
+            $crate::__private::global_static!(
+                $crate::__private::Pool<$name> =
+                    $crate::__private::Pool::__new_global($capacity, $thread_cache, $new)
+            )
         }
 
         #[inline(always)]
@@ -240,44 +206,59 @@ macro_rules! __pooled_items {
         >(
             __f: __F,
         ) -> $crate::__private::core::option::Option<__R> {
-            ::std::thread_local! {
-                static __CACHE: $crate::__private::ObjectCache<$name> =
-                    const { $crate::__private::ThreadCache::new() };
-            }
-            __CACHE.try_with(|__cache| __f(__cache)).ok()
+            $crate::__private::thread_cache!($crate::__private::ObjectCache<$name>, __f)
         }
     };
 }
 
-/// Under loom the statics must be loom's, which are reset for every model execution.
+/// A `&'static` to a value created on first use (the one std/loom switch for the generated
+/// process-wide pools: loom's statics are reset for every model execution).
+#[doc(hidden)]
+#[macro_export]
+#[cfg(not(loom))]
+macro_rules! __global_static {
+    ($ty:ty = $init:expr) => {{
+        static __STATIC: $crate::__private::OnceLock<$ty> = $crate::__private::OnceLock::new();
+        __STATIC.get_or_init(|| $init)
+    }};
+}
+
 #[doc(hidden)]
 #[macro_export]
 #[cfg(loom)]
-macro_rules! __pooled_items {
-    ($name:ident, $capacity:expr, $thread_cache:expr, $new:expr) => {
-        fn pool() -> &'static $crate::__private::Pool<$name> {
-            $crate::__private::loom::lazy_static! {
-                static ref __POOL: $crate::__private::Pool<$name> =
-                    $crate::__private::Pool::__new_global($capacity, $thread_cache, $new);
-            }
-            &*__POOL
+macro_rules! __global_static {
+    ($ty:ty = $init:expr) => {{
+        $crate::__private::loom::lazy_static! {
+            static ref __STATIC: $ty = $init;
         }
+        &*__STATIC
+    }};
+}
 
-        fn __with_cache<
-            __R,
-            __F: $crate::__private::core::ops::FnOnce(
-                &$crate::__private::ThreadCache<$crate::__private::Entry<$name>>,
-            ) -> __R,
-        >(
-            __f: __F,
-        ) -> $crate::__private::core::option::Option<__R> {
-            $crate::__private::loom::thread_local! {
-                static __CACHE: $crate::__private::ObjectCache<$name> =
-                    $crate::__private::ThreadCache::new();
-            }
-            __CACHE.try_with(|__cache| __f(__cache)).ok()
+/// Runs `$f` with the calling thread's cache of type `$ty`; `None` once the thread's locals
+/// are being destroyed.
+#[doc(hidden)]
+#[macro_export]
+#[cfg(not(loom))]
+macro_rules! __thread_cache {
+    ($ty:ty, $f:expr) => {{
+        ::std::thread_local! {
+            static __CACHE: $ty = const { $crate::__private::ThreadCache::new() };
         }
-    };
+        __CACHE.try_with(|__cache| $f(__cache)).ok()
+    }};
+}
+
+#[doc(hidden)]
+#[macro_export]
+#[cfg(loom)]
+macro_rules! __thread_cache {
+    ($ty:ty, $f:expr) => {{
+        $crate::__private::loom::thread_local! {
+            static __CACHE: $ty = $crate::__private::ThreadCache::new();
+        }
+        __CACHE.try_with(|__cache| $f(__cache)).ok()
+    }};
 }
 
 /// Stub items emitted next to a compile error, so one mistake gives one diagnostic.
