@@ -2,6 +2,8 @@
 //! Snapshots: `TRYBUILD=overwrite cargo test --test compiletest`, then review the diff.
 
 #[cfg_attr(miri, ignore)]
+// Diagnostics do not depend on pooling; the passthrough pass of CI need not compile them again.
+#[cfg_attr(feature = "passthrough", ignore)]
 #[rustversion::attr(not(stable), ignore)]
 #[test]
 fn ui() {

@@ -206,7 +206,10 @@ fn every_std_reset_impl() {
     b.reset();
     assert!(b.is_empty());
     let (mut i, mut f, mut t, mut c) = (5i32, 1.5f64, true, 'x');
-    (i.reset(), f.reset(), t.reset(), c.reset());
+    i.reset();
+    f.reset();
+    t.reset();
+    c.reset();
     assert_eq!((i, f, t, c), (0, 0.0, false, '\0'));
     let mut arr = [vec![1], vec![2]];
     arr.reset();
@@ -396,7 +399,7 @@ fn a_panicking_drop_in_a_full_pool_does_not_drop_twice() {
     impl Drop for Bomb {
         fn drop(&mut self) {
             let n = self.0.fetch_add(1, Ordering::Relaxed);
-            if n < 10 && n % 2 == 0 {
+            if n < 10 && n.is_multiple_of(2) {
                 panic!("drop failed");
             }
         }
