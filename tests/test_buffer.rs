@@ -252,3 +252,24 @@ fn stress_no_buffer_is_ever_held_twice() {
     assert_eq!(s.total_gets, 2 * ops as u64);
     assert_eq!(s.total_gets, s.total_puts);
 }
+
+#[test]
+fn shrink_to_fit_moves_to_the_smallest_fitting_tier() {
+    let pool = BytePool::<Small>::new();
+    let mut buf = pool.with_capacity(200);
+    buf.extend_from_slice(b"0123456789");
+    buf.shrink_to_fit();
+    assert_eq!((buf.len(), buf.capacity()), (10, 16));
+    assert_eq!(&buf[..], b"0123456789");
+    buf.shrink_to_fit(); // already the smallest: nothing happens
+    assert_eq!(buf.capacity(), 16);
+    let mut empty = pool.with_capacity(200);
+    empty.shrink_to_fit(); // empty: keeps its block
+    assert_eq!(empty.capacity(), 256);
+    let mut big = pool.get(1000); // above every tier: nothing smaller fits
+    big.shrink_to_fit();
+    assert_eq!(big.capacity(), 1000);
+    drop((buf, empty, big));
+    let s = pool.stats();
+    assert_eq!((s.outstanding, s.total_gets, s.total_puts), (0, 4, 4));
+}

@@ -335,6 +335,10 @@ impl<T: Tiers> BytePool<T> {
 
     /// An empty buffer (length 0) from the tier that holds `capacity` bytes.
     ///
+    /// The request is recorded in [`Stats::recent_lengths`] as `capacity`. For read buffers,
+    /// where the bytes actually read matter more, [`BufferMut::shrink_to_fit`] moves a short
+    /// read down to the smallest tier that holds it.
+    ///
     /// # Panics
     /// As [`get`](Self::get).
     ///

@@ -239,6 +239,41 @@ impl BufferMut {
         self.grow(needed)
     }
 
+    /// Moves the bytes to the smallest tier that holds them, when that tier is smaller than
+    /// the current one (costs a copy); does nothing otherwise, or for a buffer of no pool.
+    ///
+    /// Useful after a short read into a large buffer that will be kept or queued for a while.
+    ///
+    /// # Panics
+    /// If the allocator fails.
+    ///
+    /// # Examples
+    /// ```
+    /// use bytepool::tiers::Stream;
+    /// let mut buf = Stream::pool().with_capacity(65536);
+    /// buf.extend_from_slice(b"short read");
+    /// buf.shrink_to_fit();
+    /// assert_eq!((buf.len(), buf.capacity()), (10, 1024));
+    /// assert_eq!(&buf[..], b"short read");
+    /// ```
+    pub fn shrink_to_fit(&mut self) {
+        let Some(home) = &self.home else {
+            return;
+        };
+        let (vtable, shared) = home.parts();
+        let fits = vtable.sizes.iter().copied().find(|&size| size >= self.len);
+        if self.len == 0 || fits.is_none_or(|size| size >= self.capacity()) {
+            return;
+        }
+        let mut smaller = match (vtable.acquire)(shared, self.len) {
+            Ok(block) => block,
+            Err(err) => panic!("BufferMut::shrink_to_fit: {err}"),
+        };
+        smaller[..self.len].copy_from_slice(&self.block[..self.len]);
+        let old = mem::replace(&mut self.block, smaller);
+        self.give_back(old);
+    }
+
     #[cold]
     fn grow(&mut self, needed: usize) -> Result<(), Error> {
         if needed > isize::MAX as usize {
