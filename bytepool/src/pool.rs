@@ -289,7 +289,15 @@ impl<T: Tiers> BytePool<T> {
     /// ```
     #[inline]
     pub fn get(&self, len: usize) -> BufferMut {
-        match self.try_get(len) {
+        match self.get_cached(len) {
+            Some(buf) => buf,
+            None => self.get_slow(len),
+        }
+    }
+
+    #[inline(never)]
+    fn get_slow(&self, len: usize) -> BufferMut {
+        match self.try_get_slow(len) {
             Ok(buf) => buf,
             Err(err) => panic!("BytePool::get({len}): {err}"),
         }
@@ -309,19 +317,29 @@ impl<T: Tiers> BytePool<T> {
     /// ```
     #[inline]
     pub fn try_get(&self, len: usize) -> Result<BufferMut, Error> {
-        if self.shared.global {
-            // The hot path: the calling thread's magazine, no shared memory touched.
-            if let Some(tier) = T::class_of(len).filter(|_| len > 0) {
-                let popped = T::__with_cache(|cache| cache.pop(tier, len, true, T::STATS));
-                if let Some(Some(block)) = popped {
-                    if block.len() < len {
-                        lying_class_of::<T>(len, tier);
-                    }
-                    return Ok(BufferMut::from_block(block, len, self.home()));
-                }
-            }
+        match self.get_cached(len) {
+            Some(buf) => Ok(buf),
+            None => self.try_get_slow(len),
         }
-        self.try_get_slow(len)
+    }
+
+    /// The hot path of a get from a process-wide pool: the calling thread's magazine, no
+    /// shared memory touched. `None` sends the caller to the general path.
+    #[inline(always)]
+    fn get_cached(&self, len: usize) -> Option<BufferMut> {
+        if !self.shared.global || len == 0 {
+            return None;
+        }
+        let tier = T::class_of(len)?;
+        let block = T::__with_cache(|cache| cache.pop(tier, len, true, T::STATS))??;
+        if block.len() < len {
+            lying_class_of::<T>(len, tier);
+        }
+        Some(BufferMut::from_block(
+            block,
+            len,
+            Home::Global(VtableFor::<T>::VTABLE),
+        ))
     }
 
     #[inline(never)]
