@@ -276,6 +276,9 @@ impl<T> ObjHome<T> {
 struct ObjVtable<T: 'static> {
     get: fn(&ObjShared<T>) -> Entry<T>,
     put: fn(&ObjShared<T>, Entry<T>, bool),
+    /// Resets a returned object and puts it back (a process-wide pool calls `T::reset`
+    /// directly, so the derive's generated reset can be inlined).
+    release: fn(&ObjShared<T>, Box<Slot<Obj<T>>>),
     count: fn(&ObjShared<T>, ObjEvent),
     /// Where a handle from this pool returns (global pools: a `'static` reference, no count).
     home: fn(&Arc<ObjShared<T>>) -> ObjHome<T>,
@@ -493,6 +496,16 @@ impl<T: 'static> UncachedVtable<T> {
         put: |shared, entry, returned| {
             Local::uncached(&shared.core).put_tier(0, entry, returned, true);
         },
+        release: |shared, slot| {
+            release_with(
+                shared,
+                slot,
+                |value| (shared.reset)(value),
+                |entry| {
+                    (Self::VTABLE.put)(shared, entry, true);
+                },
+            );
+        },
         count: |shared, event| count_in(&mut Local::uncached(&shared.core), event),
         home: |shared| ObjHome::Instance(Arc::clone(shared)),
         trim_cache: |_| 0,
@@ -512,6 +525,11 @@ impl<T: Pooled> CachedVtable<T> {
             if let Some(entry) = entry {
                 with_local::<T, _>(shared, |local| local.put_tier(0, entry, returned, true));
             }
+        },
+        release: |shared, slot| {
+            release_with(shared, slot, T::reset, |entry| {
+                (Self::VTABLE.put)(shared, entry, true)
+            });
         },
         count: |shared, event| with_local::<T, _>(shared, |local| count_in(local, event)),
         home: |_| ObjHome::Global(&T::pool().shared),
@@ -676,11 +694,23 @@ impl<T: 'static> Drop for PoolBox<T> {
             (shared.vtable.count)(shared, ObjEvent::DropReturned);
             return;
         }
-        let guard = CountOnUnwind { shared };
-        (shared.reset)(&mut slot.value.value);
-        mem::forget(guard);
-        (shared.vtable.put)(shared, Entry(slot), true);
+        (shared.vtable.release)(shared, slot);
     }
+}
+
+/// Resets a returned object with `reset` and hands it to `put`. If `reset` panics, the object
+/// is counted as returned-then-dropped and dropped once, by the unwinding `slot`.
+#[inline]
+fn release_with<T>(
+    shared: &ObjShared<T>,
+    mut slot: Box<Slot<Obj<T>>>,
+    reset: impl FnOnce(&mut T),
+    put: impl FnOnce(Entry<T>),
+) {
+    let guard = CountOnUnwind { shared };
+    reset(&mut slot.value.value);
+    mem::forget(guard);
+    put(Entry(slot));
 }
 
 /// Counts the object as dropped when the user's reset panics (the object itself is dropped by
