@@ -34,9 +34,10 @@ const RECENT_SLOTS: usize = if cfg!(loom) { 4 } else { RECENT_LENGTHS };
 pub trait PoolStats {
     /// A snapshot of the pool's counters.
     ///
-    /// Counters from other threads are read without stopping them: a snapshot taken while
-    /// other threads work is a consistent-enough view (each counter is exact, relations between
-    /// counters may be off by the operations in flight); at quiescence it is exact.
+    /// Counters from other threads are read without stopping them. At quiescence the snapshot
+    /// is exact. While other threads work, each counter is a value it really had, and returns
+    /// are read before gets, so `total_puts <= total_gets` holds and `outstanding` can only
+    /// over-count (by the gets made while the snapshot ran), never go negative.
     fn stats(&self) -> Stats;
 }
 
@@ -343,32 +344,50 @@ impl Counters {
         }
     }
 
-    /// Adds this block into a snapshot under construction; `idle[i]` accumulates tier `i`'s
-    /// `prewarmed + puts - hits - freed` (signed: one thread's part can be negative).
-    fn add_to(&self, stats: &mut Stats, idle: &mut [i64], untiered_puts: &mut u64) {
+    /// Adds this block's release-side counters (puts, freed, detached, ...) into a snapshot
+    /// under construction; `idle[i]` accumulates tier `i`'s `prewarmed + puts - freed`.
+    ///
+    /// A snapshot reads every block's release side before any block's get side
+    /// ([`add_gets_to`](Self::add_gets_to)), and counters are stored with `Release` and loaded
+    /// with `Acquire`: every return it counts then has its get counted too (the get happened
+    /// before the return), so `outstanding` is never under-counted, even mid-churn.
+    fn add_releases_to(&self, stats: &mut Stats, idle: &mut [i64], untiered_puts: &mut u64) {
+        let load = |c: &AtomicU64| c.load(Ordering::Acquire);
         for ((t, c), idle) in stats.tiers.iter_mut().zip(self.tiers.iter()).zip(idle) {
-            let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
-            let (hits, misses, puts) = (load(&c.hits), load(&c.misses), load(&c.puts));
-            t.gets += hits + misses;
+            let puts = load(&c.puts);
             t.puts += puts;
+            *idle += (load(&c.prewarmed) + puts) as i64 - load(&c.freed) as i64;
+        }
+        *untiered_puts += load(&self.untiered_puts);
+        stats.discarded += load(&self.discarded);
+        stats.detached += load(&self.detached);
+        stats.foreign_puts += load(&self.foreign_puts);
+    }
+
+    /// Adds this block's get-side counters into a snapshot; `idle[i]` loses tier `i`'s hits.
+    fn add_gets_to(&self, stats: &mut Stats, idle: &mut [i64]) {
+        let load = |c: &AtomicU64| c.load(Ordering::Acquire);
+        for ((t, c), idle) in stats.tiers.iter_mut().zip(self.tiers.iter()).zip(idle) {
+            let (hits, misses) = (load(&c.hits), load(&c.misses));
+            t.gets += hits + misses;
             t.hits += hits;
             t.misses += misses;
-            *idle += (load(&c.prewarmed) + puts) as i64 - (hits + load(&c.freed)) as i64;
+            *idle -= hits as i64;
         }
-        stats.oversize += self.oversize.load(Ordering::Relaxed);
-        *untiered_puts += self.untiered_puts.load(Ordering::Relaxed);
-        stats.discarded += self.discarded.load(Ordering::Relaxed);
-        stats.detached += self.detached.load(Ordering::Relaxed);
-        stats.foreign_puts += self.foreign_puts.load(Ordering::Relaxed);
+        // Oversize gets also count as discarded: read after the release side, like the gets.
+        let oversize = load(&self.oversize);
+        stats.oversize += oversize;
     }
 }
 
 #[inline]
 fn bump(counter: &AtomicU64, n: u64, exclusive: bool) {
+    // `Release` (a plain store on x86) lets a snapshot's `Acquire` load of a later counter
+    // see this one: see `Counters::add_releases_to`.
     if exclusive {
-        counter.store(counter.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+        counter.store(counter.load(Ordering::Relaxed) + n, Ordering::Release);
     } else {
-        counter.fetch_add(n, Ordering::Relaxed);
+        counter.fetch_add(n, Ordering::Release);
     }
 }
 
@@ -441,11 +460,12 @@ impl Registry {
         let mut recent = Vec::new();
         {
             let live = lock(&self.live);
-            self.shared
-                .add_to(&mut stats, &mut idle, &mut untiered_puts);
-            recent.extend(self.shared.recent());
-            for block in live.iter() {
-                block.add_to(&mut stats, &mut idle, &mut untiered_puts);
+            let blocks = || std::iter::once(&self.shared).chain(live.iter().map(|b| &**b));
+            for block in blocks() {
+                block.add_releases_to(&mut stats, &mut idle, &mut untiered_puts);
+            }
+            for block in blocks() {
+                block.add_gets_to(&mut stats, &mut idle);
                 recent.extend(block.recent());
             }
         }
