@@ -41,14 +41,17 @@ impl<B> Core<B> {
     }
 
     /// Frees every idle block of the shared tiers; returns the bytes (tier sizes) freed.
+    ///
+    /// Each block is counted before it is dropped, one at a time, so a `Drop` that panics
+    /// leaves the counts matching what the tiers still hold.
     pub(crate) fn trim(&self) -> usize {
         let mut bytes = 0;
         for (t, tier) in self.tiers.iter().enumerate() {
-            let freed = tier.trim();
-            self.registry
-                .shared
-                .count_n(Event::Freed(t), freed as u64, false);
-            bytes += freed * tier.size;
+            while let Some(block) = tier.unpark() {
+                self.registry.shared.count(Event::Freed(t), false);
+                bytes += tier.size;
+                drop(block);
+            }
         }
         bytes
     }
@@ -93,16 +96,6 @@ impl<B> Tier<B> {
 
     pub(crate) fn unpark(&self) -> Option<B> {
         self.idle.as_ref()?.pop()
-    }
-
-    /// Frees every idle block of the shared queue; returns how many.
-    fn trim(&self) -> usize {
-        let mut freed = 0;
-        while let Some(block) = self.unpark() {
-            drop(block);
-            freed += 1;
-        }
-        freed
     }
 }
 
@@ -488,17 +481,20 @@ impl<'a, B> Local<'a, B> {
         self.track(-1, true, stats);
     }
 
-    /// Frees this thread's idle buffers of every tier; returns the bytes freed.
+    /// Frees this thread's idle buffers of every tier; returns the bytes freed. As in
+    /// [`Core::trim`], each block is counted before it is dropped.
     pub(crate) fn trim_cache(&mut self) -> usize {
+        let exclusive = self.exclusive();
         let Some(mags) = self.mags.as_deref_mut() else {
             return 0;
         };
         let mut bytes = 0;
         for (tier, mag) in mags.iter_mut().enumerate() {
-            let freed = mag.blocks.drain(..).count();
-            self.counters
-                .count_n(Event::Freed(tier), freed as u64, self.attached.is_some());
-            bytes += freed * self.core.tiers[tier].size;
+            while let Some(block) = mag.blocks.pop() {
+                self.counters.count(Event::Freed(tier), exclusive);
+                bytes += self.core.tiers[tier].size;
+                drop(block);
+            }
         }
         bytes
     }

@@ -1,0 +1,140 @@
+//! Loom models of the typed pools: a reset racing a take, the last release of a `PoolArc`
+//! racing a take, and a pool dropped while its handles live on two threads.
+//!
+//! These use instance pools. A `#[derive(Pooled)]` type's process-wide pool runs the same
+//! `Local`/`Tier` code as a `define_tiers!` pool (modelled in `loom_cache.rs`), and its thread
+//! caches cannot be waited for at thread exit: typed pools record no lengths, which is how
+//! `loom_cache.rs` observes a cache detaching.
+#![cfg(loom)]
+
+use std::time::Instant;
+
+use bytepool::{Pool, PoolStats};
+use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::sync::Arc;
+use loom::thread;
+
+/// Whether objects are kept idle at all (off under `--features passthrough`).
+const POOLING: bool = !cfg!(feature = "passthrough");
+
+/// Runs `f` under every interleaving loom explores, with a preemption bound of 2 unless
+/// `LOOM_MAX_PREEMPTIONS` says otherwise, and prints how many executions that took and how long.
+fn run_model(name: &'static str, f: impl Fn() + Sync + Send + 'static) {
+    let start = Instant::now();
+    let executions = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(2);
+    }
+    let counter = executions.clone();
+    builder.check(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        f();
+    });
+    let n = executions.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!(
+        "loom model {name}: {n} executions in {:.2?}",
+        start.elapsed()
+    );
+}
+
+/// A handle dropped on one thread resets its object (the reset records each call) while
+/// another thread takes from the same pool: the taker gets either a new object or the reset
+/// one, never one that still holds the previous user's data, and each return resets once.
+#[test]
+fn typed_reset_races_take() {
+    run_model("typed_reset_races_take", || {
+        let resets = Arc::new(AtomicUsize::new(0));
+        let made = Arc::new(AtomicUsize::new(0));
+        let pool = Arc::new(Pool::with_capacity(
+            1,
+            {
+                let made = made.clone();
+                move || {
+                    made.fetch_add(1, Ordering::Relaxed);
+                    0u64
+                }
+            },
+            {
+                let resets = resets.clone();
+                move |v: &mut u64| {
+                    resets.fetch_add(1, Ordering::Relaxed);
+                    *v = 0;
+                }
+            },
+        ));
+        let mut obj = pool.get();
+        *obj = 42;
+        let returner = thread::spawn(move || drop(obj));
+        let taker = {
+            let pool = pool.clone();
+            thread::spawn(move || {
+                let got = pool.get();
+                assert_eq!(*got, 0, "handed out before its reset");
+                got
+            })
+        };
+        returner.join().unwrap();
+        let got = taker.join().unwrap();
+        assert_eq!(resets.load(Ordering::Relaxed), 1);
+        drop(got);
+        assert_eq!(resets.load(Ordering::Relaxed), 2);
+        let s = pool.stats();
+        let t = &s.tiers[0];
+        assert_eq!((s.total_gets, s.total_puts, s.outstanding), (2, 2, 0));
+        assert_eq!(t.misses, made.load(Ordering::Relaxed) as u64);
+        if POOLING {
+            assert_eq!((t.idle, s.discarded), (1, t.misses - 1));
+        }
+    });
+}
+
+/// The last release of a `PoolArc` (reset, then back to the pool) races a take on another
+/// thread: the taker never sees the old contents, and both objects are counted back exactly
+/// once.
+#[test]
+fn pool_arc_last_release_races_take() {
+    run_model("pool_arc_last_release_races_take", || {
+        let pool = Arc::new(Pool::<u64>::with_capacity(1, || 0, |v| *v = 0));
+        let mut obj = pool.get();
+        *obj = 7;
+        let shared = obj.into_shared();
+        let theirs = shared.clone();
+        let taker = {
+            let pool = pool.clone();
+            thread::spawn(move || {
+                assert_eq!(*theirs, 7);
+                drop(theirs);
+                let fresh = pool.get();
+                assert_eq!(*fresh, 0, "a taken object still held its last user's data");
+            })
+        };
+        drop(shared);
+        taker.join().unwrap();
+        let s = pool.stats();
+        assert_eq!((s.total_gets, s.total_puts, s.outstanding), (2, 2, 0));
+        if POOLING {
+            assert_eq!(s.tiers[0].idle, 1);
+        }
+    });
+}
+
+/// An instance typed pool dropped while a `PoolBox` and a `PoolArc` from it live on two other
+/// threads: each handle resets and returns its object into the still-alive pool state, and the
+/// last handle frees it (loom's leak check catches a leaked `Arc`).
+#[test]
+fn typed_pool_dropped_while_handles_live() {
+    run_model("typed_pool_dropped_while_handles_live", || {
+        let pool = Pool::<Vec<u8>>::with_capacity(1, Vec::new, Vec::clear);
+        let mut boxed = pool.get();
+        let shared = pool.get().into_shared();
+        let t1 = thread::spawn(move || {
+            boxed.push(1);
+            drop(boxed);
+        });
+        let t2 = thread::spawn(move || drop(shared));
+        drop(pool);
+        t1.join().unwrap();
+        t2.join().unwrap();
+    });
+}
