@@ -403,7 +403,11 @@ fn a_panicking_reset_of_a_shared_handle_on_its_last_release() {
     assert!(catch_unwind(AssertUnwindSafe(|| drop(other))).is_err());
     let s = pool.stats();
     // Returned, then discarded (pooling or not): its reset never finished.
-    assert_eq!((s.outstanding, s.total_puts, s.discarded), (0, 1, 1), "{s:?}");
+    assert_eq!(
+        (s.outstanding, s.total_puts, s.discarded),
+        (0, 1, 1),
+        "{s:?}"
+    );
     drop(pool);
     ledger.assert_each_dropped_once();
 }
