@@ -462,21 +462,13 @@ fn class_of_body(sizes: &[Size]) -> TokenStream {
         };
     }
 
-    // Otherwise count the sizes below `__len`: one compare-and-add per tier, no branch to
-    // mispredict on mixed request lengths (a comparison chain mispredicts; a binary search
-    // also reads a table).
-    let below = sizes.iter().map(|size| {
+    let arms = sizes.iter().enumerate().map(|(index, size)| {
         let size = &size.literal;
-        quote!((__len > #size) as ::core::primitive::usize)
+        let some = some(index);
+        quote!(if __len <= #size { #some })
     });
-    let count = LitInt::new(&format!("{}usize", sizes.len()), Span::call_site());
     quote! {
-        let __index = #(#below)+*;
-        if __index < #count {
-            ::core::option::Option::Some(__index)
-        } else {
-            #none
-        }
+        #(#arms)else* else { #none }
     }
 }
 
@@ -747,8 +739,8 @@ mod tests {
             out.contains("=&[1_500,65536usize,0x10_0000usize,2_000_000usize];"),
             "{out}"
         );
-        assert!(out.contains("(__len>1_500)as"), "{out}");
-        assert!(out.contains("(__len>65536usize)as"), "{out}");
+        assert!(out.contains("if__len<=1_500{"), "{out}");
+        assert!(out.contains("if__len<=65536usize{"), "{out}");
     }
 
     #[test]
@@ -800,7 +792,7 @@ mod tests {
     }
 
     #[test]
-    fn other_sizes_count_the_sizes_below_len() {
+    fn other_sizes_use_a_comparison_chain() {
         for tokens in [
             quote!(T = [64, 256, 1500, 9000]),
             quote!(T = [64]),
@@ -810,17 +802,14 @@ mod tests {
             let out = compact(tokens);
             assert!(!out.contains("leading_zeros"), "{out}");
             assert!(
-                out.contains("let__index=(__len>64)as::core::primitive::usize")
-                    || out.contains("let__index=(__len>128)as::core::primitive::usize"),
+                out.contains("if__len<=64{::core::option::Option::Some(0usize)}")
+                    || out.contains("if__len<=128{::core::option::Option::Some(0usize)}"),
                 "{out}"
             );
             assert!(out.contains("else{::core::option::Option::None}"), "{out}");
         }
         let out = compact(quote!(T = [64, 256, 1500, 9000]));
-        assert!(
-            out.contains("+(__len>9000)as::core::primitive::usize;if__index<4usize{::core::option::Option::Some(__index)}else{::core::option::Option::None}"),
-            "{out}"
-        );
+        assert!(out.contains("elseif__len<=9000{::core::option::Option::Some(3usize)}else{::core::option::Option::None}"), "{out}");
     }
 
     #[test]

@@ -109,8 +109,7 @@ pub use crate::tiers::Tiers;
 ///
 /// Each definition is `attributes visibility Name = [sizes];`. Sizes are integer literals,
 /// nonzero and strictly ascending, each at most `isize::MAX`; a violation is a compile error
-/// pointing at the offending literal. The generated `class_of` counts the sizes below the
-/// length with one branch-free compare per tier, or uses bit
+/// pointing at the offending literal. The generated `class_of` is a comparison chain, or bit
 /// arithmetic when the sizes are consecutive powers of two. `Name::pool()` returns the
 /// process-wide [`BytePool<Name>`](BytePool), created on first use.
 ///
