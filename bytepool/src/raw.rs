@@ -105,9 +105,8 @@ impl<P: Payload> RawArc<P> {
         if self.ref_count() != 1 {
             return None;
         }
-        // SAFETY: the count is 1 and we hold that reference, so no other `RawArc` to this slot
-        // exists and none can be created (cloning needs one); the `Acquire` load above
-        // synchronised with every earlier release, so their accesses happen before ours.
+        // SAFETY: count == 1 and it is ours, so no other `RawArc` exists or can be made; the
+        // `Acquire` load in `ref_count` ordered every earlier release before this access.
         Some(unsafe { &mut self.ptr.as_mut().value })
     }
 
@@ -118,8 +117,8 @@ impl<P: Payload> RawArc<P> {
         }
         let ptr = self.ptr;
         std::mem::forget(self);
-        // SAFETY: as in `get_mut`, we hold the only reference; forgetting `self` ends it without
-        // a decrement, so ownership of the leaked box passes to us exactly once.
+        // SAFETY: we held the only reference (checked above) and `forget` ended it without a
+        // decrement, so the box leaked in `from_box` is ours to reclaim, exactly once.
         Ok(unsafe { Box::from_raw(ptr.as_ptr()) })
     }
 
@@ -136,9 +135,8 @@ impl<P: Payload> RawArc<P> {
             // the slot (an `Acquire` load rather than a fence, for ThreadSanitizer).
             let _ = count.load(Ordering::Acquire);
         }
-        // SAFETY: the count reached zero with our decrement (or was 1 and ours), so this is the
-        // last reference: no other `RawArc` can reach the slot, and the `Acquire` above ordered
-        // their accesses before ours. `ptr` came from `Box::leak`, and `drop` runs once.
+        // SAFETY: ours was the last reference (count 1, or our decrement reached 0), ordered after
+        // the others by the `Acquire` above; `ptr` came from `Box::leak` and this runs once.
         Some(unsafe { Box::from_raw(self.ptr.as_ptr()) })
     }
 }
