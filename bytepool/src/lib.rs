@@ -89,7 +89,7 @@ pub use crate::object::{
     DEFAULT_THREAD_CACHE,
 };
 pub use crate::pool::{Builder, BytePool};
-pub use crate::ring::{LockedRingQueue, Ring, RingQueue};
+pub use crate::ring::{LockedRingQueue, Ring, RingQueue, RingValue};
 pub use crate::stats::{PoolStats, Stats, TierStats, RECENT_LENGTHS};
 pub use crate::tiers::Tiers;
 

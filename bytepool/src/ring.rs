@@ -51,11 +51,14 @@ pub trait Ring<T> {
     fn clear(&self);
 }
 
-/// A lock-free ring of `Copy` values that overwrites the oldest element when full.
+/// A lock-free ring of plain values (integers, floats, `bool`, `char`: see [`RingValue`]) that
+/// overwrites the oldest element when full.
 ///
 /// Writers take a ticket (one `fetch_add`) and write their slot under a per-slot sequence
-/// stamp; readers copy a slot and keep it only if its stamp did not move meanwhile (a seqlock,
-/// with atomic value cells so no read races). A writer waits only for the writer one lap ahead
+/// stamp; readers copy a slot and keep it only if its stamp did not move meanwhile (a seqlock
+/// whose value cells are native atomics, so a read that overlaps a write is an atomic load, not
+/// a data race: that is why the values are restricted to [`RingValue`] types). For values of any
+/// `Clone` type, use [`LockedRingQueue`]. A writer waits only for the writer one lap ahead
 /// of it on the same slot, so pushes never block each other otherwise.
 /// [`to_vec`](Ring::to_vec) is a snapshot: elements being written during the call are left out.
 ///
@@ -82,10 +85,47 @@ struct RingSlot<T> {
     /// `2 * (ticket + capacity)` once the writer of `ticket` finished (the value the next
     /// lap's writer waits for); odd while a write is in progress.
     stamp: AtomicUsize,
-    value: AtomicCell<Option<T>>,
+    /// Meaningful once `stamp` says a write finished; `T::INIT` before the first.
+    value: AtomicCell<T>,
 }
 
-impl<T: Copy> RingQueue<T> {
+/// A value a [`RingQueue`] can hold: a type whose [`AtomicCell`] is a native atomic without
+/// padding bytes (the integers, `f32`, `f64`, `bool` and `char`), so concurrent reads and writes
+/// of a slot are atomic operations. Sealed.
+///
+/// # Examples
+/// ```
+/// use bytepool::{Ring, RingQueue};
+/// let ring = RingQueue::<f64>::new(2);
+/// ring.push(1.5);
+/// assert_eq!(ring.to_vec(), [1.5]);
+/// ```
+pub trait RingValue: Copy + Send + Sync + 'static + sealed::Sealed {
+    /// The value a slot holds before its first write (never read back).
+    #[doc(hidden)]
+    const INIT: Self;
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+macro_rules! ring_values {
+    ($($ty:ty = $init:expr),* $(,)?) => {$(
+        impl sealed::Sealed for $ty {}
+        impl RingValue for $ty {
+            const INIT: Self = $init;
+        }
+    )*};
+}
+
+ring_values! {
+    u8 = 0, u16 = 0, u32 = 0, u64 = 0, usize = 0,
+    i8 = 0, i16 = 0, i32 = 0, i64 = 0, isize = 0,
+    f32 = 0.0, f64 = 0.0, bool = false, char = '\0',
+}
+
+impl<T: RingValue> RingQueue<T> {
     /// Creates a ring holding at most `capacity` elements.
     ///
     /// # Panics
@@ -98,11 +138,17 @@ impl<T: Copy> RingQueue<T> {
     /// ```
     #[must_use]
     pub fn new(capacity: usize) -> Self {
+        const {
+            assert!(
+                AtomicCell::<T>::is_lock_free(),
+                "RingQueue needs a native atomic for its values on this target"
+            );
+        }
         assert!(capacity > 0, "ring capacity must be non-zero");
         let slots = (0..capacity)
             .map(|i| RingSlot {
                 stamp: AtomicUsize::new(2 * i),
-                value: AtomicCell::new(None),
+                value: AtomicCell::new(T::INIT),
             })
             .collect();
         RingQueue {
@@ -118,7 +164,7 @@ impl<T: Copy> RingQueue<T> {
     }
 }
 
-impl<T: Copy + Send> Ring<T> for RingQueue<T> {
+impl<T: RingValue> Ring<T> for RingQueue<T> {
     fn push(&self, value: T) {
         let ticket = self.head.fetch_add(1, Ordering::AcqRel);
         let cap = self.slots.len();
@@ -131,7 +177,7 @@ impl<T: Copy + Send> Ring<T> for RingQueue<T> {
         }
         slot.stamp.store(ready + 1, Ordering::Relaxed);
         fence(Ordering::Release);
-        slot.value.store(Some(value));
+        slot.value.store(value);
         slot.stamp.store(2 * (ticket + cap), Ordering::Release);
     }
 
@@ -148,7 +194,7 @@ impl<T: Copy + Send> Ring<T> for RingQueue<T> {
             let value = slot.value.load();
             fence(Ordering::Acquire);
             if slot.stamp.load(Ordering::Relaxed) == done {
-                out.extend(value);
+                out.push(value);
             }
         }
         out
@@ -169,7 +215,7 @@ impl<T: Copy + Send> Ring<T> for RingQueue<T> {
     }
 }
 
-impl<T: Copy + Send + fmt::Debug> fmt::Debug for RingQueue<T> {
+impl<T: RingValue + fmt::Debug> fmt::Debug for RingQueue<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.to_vec()).finish()
     }
@@ -324,18 +370,19 @@ mod tests {
     fn concurrent_pushes_keep_per_thread_order() {
         let ring = Arc::new(RingQueue::new(64));
         let n = if cfg!(miri) { 50 } else { 20_000 };
+        // A value is `thread << 32 | i`.
         let threads: Vec<_> = (0..2u64)
             .map(|t| {
                 let ring = Arc::clone(&ring);
                 std::thread::spawn(move || {
                     for i in 0..n {
-                        ring.push((t, i));
+                        ring.push(t << 32 | i);
                         let seen = ring.to_vec();
                         assert!(seen.len() <= 64);
                         // Each thread's own values appear in increasing order.
                         for w in seen.windows(2) {
-                            if w[0].0 == w[1].0 {
-                                assert!(w[0].1 < w[1].1, "{w:?}");
+                            if w[0] >> 32 == w[1] >> 32 {
+                                assert!(w[0] < w[1], "{w:?}");
                             }
                         }
                     }
@@ -347,5 +394,29 @@ mod tests {
         }
         assert_eq!(ring.len(), 64);
         assert_eq!(ring.to_vec().len(), 64);
+    }
+
+    #[test]
+    fn every_ring_value_is_a_native_atomic() {
+        fn check<T: RingValue>() -> bool {
+            AtomicCell::<T>::is_lock_free()
+        }
+        let all = [
+            check::<u8>(),
+            check::<u16>(),
+            check::<u32>(),
+            check::<u64>(),
+            check::<usize>(),
+            check::<i8>(),
+            check::<i16>(),
+            check::<i32>(),
+            check::<i64>(),
+            check::<isize>(),
+            check::<f32>(),
+            check::<f64>(),
+            check::<bool>(),
+            check::<char>(),
+        ];
+        assert_eq!(all, [true; 14]);
     }
 }
