@@ -9,7 +9,7 @@
 //! thread lands in that thread's magazine and reaches the shared tier when it spills; at thread
 //! exit every magazine is flushed to the shared tiers.
 
-use std::cell::{Cell, OnceCell, RefCell};
+use std::cell::{Cell, OnceCell};
 use std::fmt;
 
 use crate::ring::Ring;
@@ -101,12 +101,16 @@ impl<B> Tier<B> {
 
 /// A thread's cache for one global pool: its magazines and its counter block.
 ///
+/// Every field is a `Cell` or a `OnceCell`: an operation never holds a borrow while user code
+/// (a `Drop` of a pooled object) runs, so a re-entrant pool operation on the same thread simply
+/// uses the cache too, and the hot path has no borrow flag to set and clear.
+///
 /// Generated per tier set by `define_tiers!` (and per type by `#[derive(Pooled)]`); not part
 /// of the public API.
 #[doc(hidden)]
 pub struct ThreadCache<B: 'static, M: ?Sized = [Magazine<B>]> {
     attached: OnceCell<Attached<B>>,
-    mags: RefCell<M>,
+    mags: M,
 }
 
 impl<B, const N: usize> ThreadCache<B, [Magazine<B>; N]> {
@@ -115,7 +119,7 @@ impl<B, const N: usize> ThreadCache<B, [Magazine<B>; N]> {
     pub const fn new() -> Self {
         ThreadCache {
             attached: OnceCell::new(),
-            mags: RefCell::new([const { Magazine::new() }; N]),
+            mags: [const { Magazine::new() }; N],
         }
     }
 }
@@ -160,41 +164,84 @@ impl<B> Drop for Attached<B> {
     }
 }
 
-/// One tier's stack of idle buffers in one thread.
+/// One tier's stack of idle blocks in one thread: `slots[..len]` hold them.
 #[doc(hidden)]
 pub struct Magazine<B: 'static> {
-    blocks: Vec<B>,
-    /// The most blocks kept (the tier's `cache_limit`, copied here at attach time so the hot
-    /// path reads one cache line).
-    limit: usize,
+    len: Cell<usize>,
+    /// Empty until the cache attaches; then as many slots as the tier's `cache_limit`.
+    slots: OnceCell<Box<[Cell<Option<B>>]>>,
     /// Where the blocks go when the thread exits: the pool and tier index.
-    home: Option<(&'static Core<B>, usize)>,
+    home: Cell<Option<(&'static Core<B>, usize)>>,
 }
 
 impl<B> Magazine<B> {
     const fn new() -> Self {
         Magazine {
-            blocks: Vec::new(),
-            limit: 0,
-            home: None,
+            len: Cell::new(0),
+            slots: OnceCell::new(),
+            home: Cell::new(None),
         }
     }
+
+    /// The newest block, if any.
+    #[inline]
+    fn pop(&self) -> Option<B> {
+        let slots = self.slots.get()?;
+        let top = self.len.get().checked_sub(1)?;
+        let block = slots.get(top)?.take();
+        self.len.set(top);
+        block
+    }
+
+    /// Keeps `block`, or hands it back when the magazine is full (or not attached).
+    #[inline]
+    fn push(&self, block: B) -> Result<(), B> {
+        let len = self.len.get();
+        match self.slots.get().and_then(|slots| slots.get(len)) {
+            Some(slot) => {
+                // The slot above the top is empty: `stray` is always `None`.
+                let stray = slot.replace(Some(block));
+                self.len.set(len + 1);
+                if let Some(stray) = stray {
+                    drop_cold(stray);
+                }
+                Ok(())
+            }
+            None => Err(block),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len.get()
+    }
+
+    /// The most blocks kept (0 before the cache attaches).
+    fn limit(&self) -> usize {
+        self.slots.get().map_or(0, |slots| slots.len())
+    }
+}
+
+/// Drops `value` out of line, keeping a hot path free of drop code it never runs.
+#[cold]
+#[inline(never)]
+fn drop_cold<T>(value: T) {
+    drop(value);
 }
 
 impl<B> fmt::Debug for Magazine<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Magazine")
-            .field("len", &self.blocks.len())
+            .field("len", &self.len())
             .finish_non_exhaustive()
     }
 }
 
 impl<B> Drop for Magazine<B> {
     fn drop(&mut self) {
-        if let Some((core, tier)) = self.home {
+        if let Some((core, tier)) = self.home.get() {
             // The thread is exiting: its idle blocks go to the shared tier.
             let counters = &core.registry.shared;
-            for block in self.blocks.drain(..) {
+            while let Some(block) = self.pop() {
                 if let Err(block) = core.tiers[tier].park(block) {
                     counters.count(Event::Discard, false);
                     counters.count(Event::Freed(tier), false);
@@ -207,42 +254,51 @@ impl<B> Drop for Magazine<B> {
 
 impl<B> ThreadCache<B> {
     /// Runs `f` in this thread's context for the pool `core` returns (the one this cache
-    /// belongs to). Leaves `f` in place and returns `None` when the cache is busy (a re-entrant
-    /// call, e.g. from a global allocator).
+    /// belongs to), attaching the cache first if needed.
     #[inline]
-    pub(crate) fn run<R, F: FnOnce(&mut Local<'_, B>) -> R>(
+    pub(crate) fn run<R>(
         &self,
         core: fn() -> &'static Core<B>,
-        f: &mut Option<F>,
-    ) -> Option<R> {
-        let mut mags = self.mags.try_borrow_mut().ok()?;
-        let f = f.take()?;
-        let attached = self.attached.get_or_init(|| {
-            let core = core();
-            for (tier, mag) in mags.iter_mut().enumerate() {
-                mag.home = Some((core, tier));
-                mag.limit = core.tiers[tier].cache_limit;
-                // Pushes within the limit never reallocate.
-                mag.blocks.reserve_exact(mag.limit);
-            }
-            Attached {
-                core,
-                counters: core.registry.register(core.tiers.len()),
-                flushed: Cell::new(0),
-            }
-        });
-        let mut local = Local {
+        f: impl FnOnce(&mut Local<'_, B>) -> R,
+    ) -> R {
+        let attached = match self.attached.get() {
+            Some(attached) => attached,
+            None => self.attach(core()),
+        };
+        f(&mut Local {
             core: attached.core,
             counters: &attached.counters,
             attached: Some(attached),
-            mags: Some(&mut mags),
+            mags: Some(&self.mags),
+        })
+    }
+
+    /// Links this cache to `core`: registers the thread's counters and gives each magazine its
+    /// slots. Nothing here runs user code, but `core` (creating the pool) might, so a
+    /// re-entrant attach is possible and the first one wins.
+    #[cold]
+    fn attach(&self, core: &'static Core<B>) -> &Attached<B> {
+        let attached = Attached {
+            core,
+            counters: core.registry.register(core.tiers.len()),
+            flushed: Cell::new(0),
         };
-        Some(f(&mut local))
+        // A re-entrant attach that won drops ours here, which retires its counters (unused).
+        let attached = self.attached.get_or_init(|| attached);
+        for (tier, mag) in self.mags.iter().enumerate() {
+            mag.home.set(Some((core, tier)));
+            mag.slots.get_or_init(|| {
+                (0..core.tiers[tier].cache_limit)
+                    .map(|_| Cell::new(None))
+                    .collect()
+            });
+        }
+        attached
     }
 
     /// The hot path of a get: a block of tier `tier` from this thread's magazine, counted (and
     /// `len` recorded when `record`). `None` sends the caller to the general path: the magazine
-    /// is empty, the cache is not attached yet, or it is busy.
+    /// is empty or the cache is not attached yet.
     ///
     /// A thread cache belongs to a process-wide pool, which has no shared ring, so `len` goes
     /// to this thread's own ring.
@@ -252,8 +308,7 @@ impl<B> ThreadCache<B> {
             return None;
         }
         let attached = self.attached.get()?;
-        let mut mags = self.mags.try_borrow_mut().ok()?;
-        let block = mags.get_mut(tier)?.blocks.pop()?;
+        let block = self.mags.get(tier)?.pop()?;
         if stats {
             attached.counters.count(Event::Hit(tier), true);
             if record {
@@ -265,27 +320,22 @@ impl<B> ThreadCache<B> {
 
     /// The hot path of a return: keeps `*block` in this thread's magazine of tier `tier` and
     /// takes it out of the option. Leaves it in place (for the general path) when the magazine
-    /// is full, the cache is not attached yet, or it is busy.
+    /// is full or the cache is not attached yet.
     #[inline]
     pub(crate) fn push(&self, tier: usize, block: &mut Option<B>, stats: bool) {
         if !POOLING {
             return;
         }
-        let Some(attached) = self.attached.get() else {
+        let (Some(attached), Some(mag)) = (self.attached.get(), self.mags.get(tier)) else {
             return;
         };
-        let Ok(mut mags) = self.mags.try_borrow_mut() else {
+        let Some(taken) = block.take() else {
             return;
         };
-        let Some(mag) = mags.get_mut(tier) else {
-            return;
-        };
-        if mag.blocks.len() >= mag.limit {
-            return;
-        }
-        mag.blocks.extend(block.take());
-        if stats {
-            attached.counters.count(Event::Put(tier), true);
+        match mag.push(taken) {
+            Ok(()) if stats => attached.counters.count(Event::Put(tier), true),
+            Ok(()) => {}
+            Err(back) => *block = Some(back),
         }
     }
 }
@@ -299,7 +349,7 @@ pub(crate) struct Local<'a, B: 'static> {
     /// shared and every operation publishes its effect on `outstanding` at once (so
     /// `high_water` is exact).
     attached: Option<&'a Attached<B>>,
-    mags: Option<&'a mut [Magazine<B>]>,
+    mags: Option<&'a [Magazine<B>]>,
 }
 
 impl<'a, B> Local<'a, B> {
@@ -363,7 +413,7 @@ impl<'a, B> Local<'a, B> {
         alloc: impl FnOnce(usize) -> Result<B, Error>,
     ) -> Result<B, Error> {
         if POOLING {
-            if let Some(block) = self.mags.as_deref_mut().and_then(|m| m[tier].blocks.pop()) {
+            if let Some(block) = self.mags.and_then(|m| m[tier].pop()) {
                 self.count(Event::Hit(tier), stats);
                 return Ok(block);
             }
@@ -382,14 +432,20 @@ impl<'a, B> Local<'a, B> {
         let mut found = None;
         if POOLING {
             found = shared_tier.unpark();
-            if let (Some(_), Some(mags)) = (&found, self.mags.as_deref_mut()) {
+            if let (Some(_), Some(mags)) = (&found, self.mags) {
                 // Refill half the magazine in one visit to the shared queue.
-                let mag = &mut mags[tier];
-                let batch = shared_tier.cache_limit.div_ceil(2);
-                while mag.blocks.len() + 1 < batch {
-                    match shared_tier.unpark() {
-                        Some(block) => mag.blocks.push(block),
-                        None => break,
+                let mag = &mags[tier];
+                let batch = mag.limit().div_ceil(2);
+                while mag.len() + 1 < batch {
+                    let Some(block) = shared_tier.unpark() else {
+                        break;
+                    };
+                    if let Err(block) = mag.push(block) {
+                        // Only a re-entrant operation could have filled it meanwhile.
+                        if let Err(block) = shared_tier.park(block) {
+                            drop(block);
+                        }
+                        break;
                     }
                 }
             }
@@ -408,11 +464,13 @@ impl<'a, B> Local<'a, B> {
     #[inline]
     pub(crate) fn put_tier(&mut self, tier: usize, block: B, returned: bool, stats: bool) {
         if POOLING {
-            if let Some(mag) = self.mags.as_deref_mut().map(|m| &mut m[tier]) {
-                if mag.blocks.len() < mag.limit {
-                    mag.blocks.push(block);
-                    self.count(Event::Put(tier), stats);
-                    return;
+            if let Some(mags) = self.mags {
+                match mags[tier].push(block) {
+                    Ok(()) => {
+                        self.count(Event::Put(tier), stats);
+                        return;
+                    }
+                    Err(back) => return self.put_tier_slow(tier, back, returned, stats),
                 }
             }
         }
@@ -439,17 +497,21 @@ impl<'a, B> Local<'a, B> {
                 drop(block);
             }
         };
-        let mut block = Some(block);
-        if let Some(mags) = self.mags.as_deref_mut().filter(|_| POOLING) {
-            // The magazine is full (or disabled): spill its older half in one visit.
-            let mag = &mut mags[tier];
-            let batch = shared_tier.cache_limit.div_ceil(2).min(mag.blocks.len());
-            mag.blocks.drain(..batch).for_each(park_or_free);
-            if mag.blocks.len() < mag.limit {
-                mag.blocks.extend(block.take());
+        let mut block: Result<(), B> = Err(block);
+        if let Some(mags) = self.mags.filter(|_| POOLING) {
+            // The magazine is full (or disabled): spill half of it in one visit. A block is
+            // taken out before it is parked or dropped, so a re-entrant operation (from a
+            // `Drop`) finds the magazine consistent.
+            let mag = &mags[tier];
+            for _ in 0..mag.limit().div_ceil(2) {
+                match mag.pop() {
+                    Some(spilled) => park_or_free(spilled),
+                    None => break,
+                }
             }
+            block = block.or_else(|block| mag.push(block));
         }
-        if let Some(block) = block {
+        if let Err(block) = block {
             park_or_free(block);
         }
     }
@@ -485,12 +547,12 @@ impl<'a, B> Local<'a, B> {
     /// [`Core::trim`], each block is counted before it is dropped.
     pub(crate) fn trim_cache(&mut self) -> usize {
         let exclusive = self.exclusive();
-        let Some(mags) = self.mags.as_deref_mut() else {
+        let Some(mags) = self.mags else {
             return 0;
         };
         let mut bytes = 0;
-        for (tier, mag) in mags.iter_mut().enumerate() {
-            while let Some(block) = mag.blocks.pop() {
+        for (tier, mag) in mags.iter().enumerate() {
+            while let Some(block) = mag.pop() {
                 self.counters.count(Event::Freed(tier), exclusive);
                 bytes += self.core.tiers[tier].size;
                 drop(block);

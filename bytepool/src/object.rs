@@ -563,7 +563,9 @@ fn with_local<T: Pooled, R>(
     f: impl FnOnce(&mut Local<'_, Entry<T>>) -> R,
 ) -> R {
     let mut f = Some(f);
-    if let Some(Some(done)) = T::__with_cache(|cache| cache.run(global_core::<T>, &mut f)) {
+    if let Some(Some(done)) =
+        T::__with_cache(|cache| f.take().map(|f| cache.run(global_core::<T>, f)))
+    {
         return done;
     }
     match f.take() {

@@ -338,7 +338,7 @@ impl<T: Tiers> BytePool<T> {
         Some(BufferMut::from_block(
             block,
             len,
-            Home::Global(VtableFor::<T>::VTABLE),
+            Home::global(VtableFor::<T>::VTABLE),
         ))
     }
 
@@ -459,9 +459,9 @@ impl<T: Tiers> BytePool<T> {
 
     fn home(&self) -> Home {
         if self.shared.global {
-            Home::Global(VtableFor::<T>::VTABLE)
+            Home::global(VtableFor::<T>::VTABLE)
         } else {
-            Home::Instance(VtableFor::<T>::VTABLE, Arc::clone(&self.shared))
+            Home::instance(VtableFor::<T>::VTABLE, Arc::clone(&self.shared))
         }
     }
 }
@@ -490,7 +490,9 @@ impl<T: Tiers> fmt::Debug for BytePool<T> {
 fn with_local<T: Tiers, R>(shared: &Shared, f: impl FnOnce(&mut Local<'_, Box<[u8]>>) -> R) -> R {
     let mut f = Some(f);
     if shared.global {
-        if let Some(Some(done)) = T::__with_cache(|cache| cache.run(global_core::<T>, &mut f)) {
+        if let Some(Some(done)) =
+            T::__with_cache(|cache| f.take().map(|f| cache.run(global_core::<T>, f)))
+        {
             return done;
         }
     }
@@ -554,7 +556,16 @@ fn release_global<T: Tiers>(block: Block) {
     }
 }
 
-/// Takes back a block handed out by [`acquire`].
+/// Takes back a block handed out by [`acquire`]: to `T`'s process-wide pool when `instance`
+/// is `None`.
+#[inline]
+fn release_to<T: Tiers>(instance: Option<&Shared>, block: Block) {
+    match instance {
+        Some(shared) => release::<T>(shared, block),
+        None => release_global::<T>(block),
+    }
+}
+
 #[inline]
 fn release<T: Tiers>(shared: &Shared, mut block: Box<[u8]>) {
     let cap = block.len();
@@ -581,8 +592,7 @@ pub(crate) struct Vtable {
     pub(crate) sizes: &'static [usize],
     pub(crate) global: fn() -> &'static Shared,
     pub(crate) acquire: fn(&Shared, usize) -> Result<Block, Error>,
-    pub(crate) release: fn(&Shared, Block),
-    pub(crate) release_global: fn(Block),
+    pub(crate) release: fn(Option<&Shared>, Block),
     pub(crate) detach: fn(&Shared),
 }
 
@@ -593,8 +603,7 @@ impl<T: Tiers> VtableFor<T> {
         sizes: T::SIZES,
         global: global_shared::<T>,
         acquire: acquire::<T>,
-        release: release::<T>,
-        release_global: release_global::<T>,
+        release: release_to::<T>,
         detach: detach::<T>,
     };
 }

@@ -222,7 +222,7 @@ pub(crate) struct Counters {
     discarded: AtomicU64,
     detached: AtomicU64,
     foreign_puts: AtomicU64,
-    recent: Box<[AtomicUsize]>,
+    recent: [AtomicUsize; RECENT_SLOTS],
     recent_pushes: AtomicUsize,
 }
 
@@ -250,7 +250,7 @@ impl Counters {
             discarded: AtomicU64::new(0),
             detached: AtomicU64::new(0),
             foreign_puts: AtomicU64::new(0),
-            recent: (0..RECENT_SLOTS).map(|_| AtomicUsize::new(0)).collect(),
+            recent: std::array::from_fn(|_| AtomicUsize::new(0)),
             recent_pushes: AtomicUsize::new(0),
         }
     }

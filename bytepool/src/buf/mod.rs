@@ -15,19 +15,34 @@ use crate::sync::Arc;
 use crate::Error;
 
 /// Where a pooled block goes back to.
-pub(crate) enum Home {
-    /// A `Tiers` type's process-wide pool, reached through the vtable: no reference count.
-    Global(&'static Vtable),
-    /// An instance pool, kept alive by this reference.
-    Instance(&'static Vtable, Arc<Shared>),
+pub(crate) struct Home {
+    vtable: &'static Vtable,
+    /// The instance pool, kept alive by this reference; `None` for a `Tiers` type's
+    /// process-wide pool, reached through the vtable with no reference count.
+    instance: Option<Arc<Shared>>,
 }
 
 impl Home {
-    fn parts(&self) -> (&'static Vtable, &Shared) {
-        match self {
-            Home::Global(vtable) => (vtable, (vtable.global)()),
-            Home::Instance(vtable, shared) => (vtable, shared),
+    pub(crate) fn global(vtable: &'static Vtable) -> Self {
+        Home {
+            vtable,
+            instance: None,
         }
+    }
+
+    pub(crate) fn instance(vtable: &'static Vtable, shared: Arc<Shared>) -> Self {
+        Home {
+            vtable,
+            instance: Some(shared),
+        }
+    }
+
+    fn parts(&self) -> (&'static Vtable, &Shared) {
+        let shared = match &self.instance {
+            Some(shared) => shared,
+            None => (self.vtable.global)(),
+        };
+        (self.vtable, shared)
     }
 }
 
@@ -309,8 +324,7 @@ impl BufferMut {
             return;
         }
         match &self.home {
-            Some(Home::Global(vtable)) => (vtable.release_global)(block),
-            Some(Home::Instance(vtable, shared)) => (vtable.release)(shared, block),
+            Some(home) => (home.vtable.release)(home.instance.as_deref(), block),
             None => drop(block),
         }
     }
@@ -411,8 +425,12 @@ impl BufferMut {
 impl Drop for BufferMut {
     #[inline]
     fn drop(&mut self) {
-        let block = mem::take(&mut self.block);
-        self.give_back(block);
+        if let Some(home) = &self.home {
+            let block = mem::take(&mut self.block);
+            if !block.is_empty() {
+                (home.vtable.release)(home.instance.as_deref(), block);
+            }
+        }
     }
 }
 
