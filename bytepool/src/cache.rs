@@ -13,7 +13,7 @@ use std::cell::{Cell, OnceCell};
 use std::fmt;
 
 use crate::ring::Ring;
-use crate::stats::{Counters, Event, Registry};
+use crate::stats::{Counters, Event, Registry, TierCounters};
 use crate::sync::{Arc, ArrayQueue};
 use crate::Error;
 
@@ -143,6 +143,8 @@ impl<B, M: ?Sized> fmt::Debug for ThreadCache<B, M> {
 struct Attached<B: 'static> {
     core: &'static Core<B>,
     counters: Arc<Counters>,
+    /// `counters.tiers()`, held here so the hot path reaches a tier's counters in one load.
+    tiers: std::sync::Arc<[TierCounters]>,
     /// This thread's net buffers handed out (by its own counters) when it last published it.
     flushed: Cell<i64>,
 }
@@ -278,9 +280,11 @@ impl<B> ThreadCache<B> {
     /// re-entrant attach is possible and the first one wins.
     #[cold]
     fn attach(&self, core: &'static Core<B>) -> &Attached<B> {
+        let counters = core.registry.register(core.tiers.len());
         let attached = Attached {
             core,
-            counters: core.registry.register(core.tiers.len()),
+            tiers: std::sync::Arc::clone(counters.tiers()),
+            counters,
             flushed: Cell::new(0),
         };
         // A re-entrant attach that won drops ours here, which retires its counters (unused).
@@ -308,9 +312,15 @@ impl<B> ThreadCache<B> {
             return None;
         }
         let attached = self.attached.get()?;
-        let block = self.mags.get(tier)?.pop()?;
-        if stats {
-            attached.counters.count(Event::Hit(tier), true);
+        let mag = self.mags.get(tier)?;
+        let counters = if stats {
+            Some(attached.tiers.get(tier)?)
+        } else {
+            None
+        };
+        let block = mag.pop()?;
+        if let Some(counters) = counters {
+            counters.own_hit();
             if record {
                 attached.counters.record_len(len, true);
             }
@@ -333,7 +343,11 @@ impl<B> ThreadCache<B> {
             return;
         };
         match mag.push(taken) {
-            Ok(()) if stats => attached.counters.count(Event::Put(tier), true),
+            Ok(()) if stats => {
+                if let Some(counters) = attached.tiers.get(tier) {
+                    counters.own_put();
+                }
+            }
             Ok(()) => {}
             Err(back) => *block = Some(back),
         }

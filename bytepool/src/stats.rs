@@ -201,8 +201,11 @@ impl fmt::Display for Bytes {
 }
 
 /// The counters of one tier, in a [`Counters`] block.
+/// One tier's counters. Aligned so that no two threads' blocks share a cache line (each
+/// thread writes its own block on every operation).
 #[derive(Debug, Default)]
-struct TierCounters {
+#[repr(align(128))]
+pub(crate) struct TierCounters {
     // `gets` is derived (hits + misses): one counter per get on the hot path.
     puts: AtomicU64,
     hits: AtomicU64,
@@ -214,9 +217,15 @@ struct TierCounters {
 }
 
 /// A block of counters: one per thread for global pools, one shared per pool.
+/// A block of counters: one per thread that uses a global pool through its cache (written by
+/// that thread alone), and one shared per pool. Aligned, like [`TierCounters`], so that another
+/// thread's data never shares a cache line with it.
 #[derive(Debug)]
+#[repr(align(128))]
 pub(crate) struct Counters {
-    tiers: Box<[TierCounters]>,
+    /// A separate allocation, so a thread's cache can hold it directly (one load to reach a
+    /// counter on the hot path). `std`'s `Arc` under loom too: loom tracks the atomics inside.
+    tiers: std::sync::Arc<[TierCounters]>,
     oversize: AtomicU64,
     untiered_puts: AtomicU64,
     discarded: AtomicU64,
@@ -241,7 +250,26 @@ pub(crate) enum Event {
     ForeignPut,
 }
 
+impl TierCounters {
+    /// Counts a hit, by the one thread that writes this block.
+    #[inline]
+    pub(crate) fn own_hit(&self) {
+        bump(&self.hits, 1, true);
+    }
+
+    /// Counts a put, by the one thread that writes this block.
+    #[inline]
+    pub(crate) fn own_put(&self) {
+        bump(&self.puts, 1, true);
+    }
+}
+
 impl Counters {
+    /// The per-tier counters.
+    pub(crate) fn tiers(&self) -> &std::sync::Arc<[TierCounters]> {
+        &self.tiers
+    }
+
     pub(crate) fn new(tiers: usize) -> Self {
         Counters {
             tiers: (0..tiers).map(|_| TierCounters::default()).collect(),
