@@ -262,8 +262,18 @@ fn check_valid(advice: &TierAdvice, lengths: &[usize], k: usize) {
     assert_eq!(advice.waste_with(sizes), advice.waste_bytes());
 }
 
+/// 256 cases, 4 under Miri. Miri's isolation forbids the file system, so failures are not
+/// persisted there (`proptest-regressions/` otherwise, proptest's default).
+fn config() -> ProptestConfig {
+    let mut config = ProptestConfig::with_cases(if cfg!(miri) { 4 } else { 256 });
+    if cfg!(miri) {
+        config.failure_persistence = None;
+    }
+    config
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 4 } else { 256 }))]
+    #![proptest_config(config())]
 
     /// Optimal among every subset of the distinct lengths (the only sizes worth considering).
     #[test]

@@ -174,7 +174,20 @@ fn len_near(max: usize) -> impl Strategy<Value = usize> {
     ]
 }
 
+/// Proptest's default 256 cases, 16 under Miri. Miri's isolation forbids the file system, so
+/// failures are not persisted there (`proptest-regressions/` otherwise, proptest's default).
+fn config() -> ProptestConfig {
+    let mut config = ProptestConfig::default();
+    if cfg!(miri) {
+        config.cases = 16;
+        config.failure_persistence = None;
+    }
+    config
+}
+
 proptest! {
+    #![proptest_config(config())]
+
     #[test]
     fn class_of_matches_reference_irregular(len in len_near(9000)) {
         prop_assert_eq!(Irregular::class_of(len), reference::<Irregular>(len));
