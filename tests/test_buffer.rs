@@ -199,6 +199,17 @@ fn handles_move_into_threads_and_back() {
     assert_eq!(seen, [1; 4]);
 }
 
+/// The longest buffer `stress_no_buffer_is_ever_held_twice` asks for.
+const STRESS_MAX_LEN: usize = 3000;
+
+/// Whether every byte of `buf` is `mark`. A comparison of whole slices (a `memcmp`), which
+/// Miri runs as one operation rather than a loop over the bytes; that loop made the stress
+/// test below take minutes under Miri.
+fn all_marked(buf: &[u8], mark: u8) -> bool {
+    let expected = [mark; STRESS_MAX_LEN];
+    buf == &expected[..buf.len()]
+}
+
 /// Two threads take buffers of random sizes, stamp every byte with an owner mark, exchange
 /// some of them, and check the stamp before giving each back: if the pool ever handed one
 /// block to two owners, the other owner's stamp would show up.
@@ -207,6 +218,7 @@ fn stress_no_buffer_is_ever_held_twice() {
     bytepool::define_tiers! {
         StressTiers = [32, 128, 512, 2048];
     }
+    assert!(!all_marked(&[1, 1, 2], 1) && all_marked(&[7; STRESS_MAX_LEN], 7));
     let ops = scaled(40_000);
     let (to_b, from_a) = mpsc::sync_channel::<(u8, BufferMut)>(64);
     let worker = |me: u8, seed: u64, tx: Option<mpsc::SyncSender<(u8, BufferMut)>>| {
@@ -214,14 +226,14 @@ fn stress_no_buffer_is_ever_held_twice() {
             let mut rng = Rng(seed);
             let mut held: Vec<(u8, BufferMut)> = Vec::new();
             for i in 0..ops {
-                let len = 1 + rng.below(3000) as usize;
+                let len = 1 + rng.below(STRESS_MAX_LEN as u64) as usize;
                 let mut buf = StressTiers::pool().get(len);
                 let mark = me.wrapping_mul(64).wrapping_add((i % 63) as u8);
                 buf.fill(mark);
                 held.push((mark, buf));
                 if held.len() > 8 || rng.below(2) == 0 {
                     let (mark, buf) = held.swap_remove(rng.below(held.len() as u64) as usize);
-                    assert!(buf.iter().all(|&b| b == mark), "a buffer had two owners");
+                    assert!(all_marked(&buf, mark), "a buffer had two owners");
                     match &tx {
                         Some(tx) if rng.below(4) == 0 => tx.send((mark, buf)).unwrap(),
                         _ => drop(buf),
@@ -229,7 +241,7 @@ fn stress_no_buffer_is_ever_held_twice() {
                 }
             }
             for (mark, buf) in held {
-                assert!(buf.iter().all(|&b| b == mark), "a buffer had two owners");
+                assert!(all_marked(&buf, mark), "a buffer had two owners");
             }
         }
     };
@@ -237,7 +249,7 @@ fn stress_no_buffer_is_ever_held_twice() {
     let receiver = thread::spawn(move || {
         let mut n = 0;
         for (mark, buf) in from_a {
-            assert!(buf.iter().all(|&b| b == mark), "a buffer had two owners");
+            assert!(all_marked(&buf, mark), "a buffer had two owners");
             n += 1;
         }
         n
