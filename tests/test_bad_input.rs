@@ -15,10 +15,10 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use bytepool::{BufferMut, BytePool, Error, Pool, PoolStats};
+use bytepool::{BufferMut, BytePool, Error, Pool, PoolStats, Pooled};
 
 bytepool::define_tiers! {
     /// The tiers of these tests.
@@ -490,6 +490,152 @@ fn stats_after_a_trim_interrupted_by_a_panicking_drop() {
     pool.trim();
     drop(pool);
     ledger.assert_each_dropped_once();
+}
+
+/// Whether dropping a [`Bomb`] panics (the thread that arms it is the only user of [`Fragile`]).
+static BOMBS_ARMED: AtomicBool = AtomicBool::new(false);
+static BOMBS_MADE: AtomicUsize = AtomicUsize::new(0);
+static BOMBS_DROPPED: AtomicUsize = AtomicUsize::new(0);
+
+/// A field whose drop panics while [`BOMBS_ARMED`] is set; counts how many were made and dropped.
+struct Bomb;
+
+impl Default for Bomb {
+    fn default() -> Self {
+        BOMBS_MADE.fetch_add(1, Ordering::SeqCst);
+        Bomb
+    }
+}
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        BOMBS_DROPPED.fetch_add(1, Ordering::SeqCst);
+        if BOMBS_ARMED.load(Ordering::SeqCst) && !std::thread::panicking() {
+            panic!("a Bomb exploded");
+        }
+    }
+}
+
+/// Disarms the bombs however the test ends, so a failed assertion cannot turn into a panic
+/// inside a later drop.
+struct Disarm;
+
+impl Drop for Disarm {
+    fn drop(&mut self) {
+        BOMBS_ARMED.store(false, Ordering::SeqCst);
+    }
+}
+
+/// A type with a process-wide pool (and so a thread cache) that only the test below uses.
+#[derive(Pooled, Default)]
+#[pooled(capacity = 8, thread_cache = 4)]
+struct Fragile {
+    payload: Vec<u8>,
+    #[pooled(skip)]
+    _bomb: Bomb,
+}
+
+/// A derived type's objects idle in the calling thread's cache, one of whose drops panics
+/// during `trim()`: the panic reaches the caller, and the pool stays usable with `stats()`
+/// matching what the cache still holds (the runtime counts each block as freed before dropping
+/// it; counting after would leave `idle` one too high for good).
+#[test]
+fn a_panicking_drop_in_the_thread_cache_interrupts_trim_but_not_the_pool() {
+    let _disarm = Disarm;
+    let pool = Fragile::pool();
+    let kept = if pooling() { 3 } else { 0 };
+    let held: Vec<_> = (0..3)
+        .map(|_| {
+            let mut obj = Fragile::take();
+            obj.payload.extend_from_slice(b"used");
+            obj
+        })
+        .collect();
+    drop(held); // reset, then kept in this thread's cache (it holds 4)
+    let s = pool.stats();
+    assert_eq!(
+        (s.outstanding, s.total_gets, s.total_puts),
+        (0, 3, 3),
+        "{s:?}"
+    );
+    assert_eq!(s.tiers[0].idle, kept, "{s:?}");
+    let made = BOMBS_MADE.load(Ordering::SeqCst);
+    assert_eq!(made, 3);
+    // Another thread's trim frees the shared tier and its own cache only: nothing, since the
+    // three sit in this thread's cache.
+    assert_eq!(
+        std::thread::spawn(|| Fragile::pool().trim())
+            .join()
+            .unwrap(),
+        0
+    );
+    assert_eq!(pool.stats().tiers[0].idle, kept);
+
+    BOMBS_ARMED.store(true, Ordering::SeqCst);
+    let trimmed = catch_unwind(|| pool.trim());
+    BOMBS_ARMED.store(false, Ordering::SeqCst);
+    match trimmed {
+        Err(payload) => {
+            assert!(pooling(), "nothing was idle, yet trim panicked");
+            assert_eq!(payload.downcast_ref::<&str>(), Some(&"a Bomb exploded"));
+        }
+        Ok(freed) => {
+            assert!(
+                !pooling(),
+                "trim freed {freed} bytes without dropping a Bomb"
+            );
+            assert_eq!(freed, 0);
+        }
+    }
+    // The first drop panicked and stopped the trim: one object gone, counted as freed.
+    let idle = kept.saturating_sub(1);
+    assert_eq!(BOMBS_DROPPED.load(Ordering::SeqCst), 3 - idle);
+    let s = pool.stats();
+    assert_eq!(
+        s.tiers[0].idle, idle,
+        "idle after the interrupted trim: {s:?}"
+    );
+    assert_eq!(s.idle_bytes, idle * std::mem::size_of::<Fragile>(), "{s:?}");
+    assert_eq!(
+        (s.outstanding, s.total_gets, s.total_puts),
+        (0, 3, 3),
+        "{s:?}"
+    );
+
+    // Still usable, and `idle` was the truth: that many gets hit (reset objects), the next
+    // one misses and makes a new object.
+    let mut again: Vec<_> = (0..idle).map(|_| Fragile::take()).collect();
+    assert!(again.iter().all(|obj| obj.payload.is_empty()), "not reset");
+    let s = pool.stats();
+    assert_eq!(
+        (s.tiers[0].hits, s.tiers[0].idle),
+        (idle as u64, 0),
+        "{s:?}"
+    );
+    again.push(Fragile::take());
+    let s = pool.stats();
+    assert_eq!(
+        (s.tiers[0].hits, s.tiers[0].misses),
+        (idle as u64, 4),
+        "{s:?}"
+    );
+    assert_eq!(BOMBS_MADE.load(Ordering::SeqCst), made + 1);
+    let count = again.len();
+    drop(again);
+    let s = pool.stats();
+    assert_eq!(
+        (s.outstanding, s.tiers[0].idle),
+        (0, if pooling() { count } else { 0 }),
+        "{s:?}"
+    );
+
+    // A trim that does not panic frees the rest; every object was dropped exactly once.
+    assert_eq!(pool.trim(), s.idle_bytes);
+    assert_eq!(pool.stats().tiers[0].idle, 0);
+    assert_eq!(
+        BOMBS_DROPPED.load(Ordering::SeqCst),
+        BOMBS_MADE.load(Ordering::SeqCst)
+    );
 }
 
 // -------------------------------------------------------------------------------------------
