@@ -444,3 +444,80 @@ fn instance_pools_of_non_send_types_stay_on_their_thread() {
     drop(v);
     assert_eq!(pool.get().get(), 0);
 }
+
+thread_local! {
+    /// Whether dropping an [`Echo`] re-enters its pool (this test's thread only).
+    static ECHO_ARMED: Cell<bool> = const { Cell::new(false) };
+    /// Echoes made and dropped on this thread.
+    static ECHOES: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+    /// Pool operations made from inside an `Echo`'s drop.
+    static REENTERED: Cell<usize> = const { Cell::new(0) };
+}
+
+/// A field whose drop, while armed, takes and returns a [`Chain`]: a pool operation from user
+/// code the pool runs (when it discards or trims an idle `Chain`).
+struct Echo;
+
+impl Default for Echo {
+    fn default() -> Self {
+        ECHOES.with(|c| c.set((c.get().0 + 1, c.get().1)));
+        Echo
+    }
+}
+
+impl Drop for Echo {
+    fn drop(&mut self) {
+        ECHOES.with(|c| c.set((c.get().0, c.get().1 + 1)));
+        if ECHO_ARMED.with(|armed| armed.replace(false)) {
+            REENTERED.with(|n| n.set(n.get() + 1));
+            let mut inner = Chain::take();
+            inner.payload.push(1);
+            drop(inner);
+            ECHO_ARMED.with(|armed| armed.set(true));
+        }
+    }
+}
+
+/// Used by `pool_operations_from_a_drop_the_pool_runs_use_the_same_cache` only.
+#[derive(Pooled, Default)]
+#[pooled(capacity = 2, thread_cache = 4)]
+struct Chain {
+    payload: Vec<u8>,
+    #[pooled(skip)]
+    _echo: Echo,
+}
+
+/// Discards (a full shared tier) and `trim` drop idle objects; an object's `Drop` that uses
+/// the same pool again runs while the pool is spilling or trimming this thread's cache. The
+/// cache holds no borrow across that user code, so the nested operations succeed, and the
+/// counts stay exact: every object ever made is either idle in the pool or dropped.
+#[test]
+fn pool_operations_from_a_drop_the_pool_runs_use_the_same_cache() {
+    let pool = Chain::pool();
+    ECHO_ARMED.with(|armed| armed.set(true));
+    let held: Vec<_> = (0..12).map(|_| Chain::take()).collect();
+    drop(held); // 4 stay in this thread's cache, 2 in the shared tier, the rest are discarded
+    let s = pool.stats();
+    let reentered_by_discards = REENTERED.with(Cell::get);
+    assert_eq!(s.outstanding, 0, "{s:?}");
+    assert_eq!(s.total_gets, s.total_puts, "{s:?}");
+    if POOLING {
+        assert!(reentered_by_discards > 0, "no discard ran a Drop: {s:?}");
+        assert!(s.discarded > 0, "{s:?}");
+    }
+    let (made, dropped) = ECHOES.with(Cell::get);
+    assert_eq!(made - dropped, s.tiers[0].idle, "{s:?}");
+
+    pool.trim();
+    ECHO_ARMED.with(|armed| armed.set(false));
+    let s = pool.stats();
+    if POOLING {
+        assert!(REENTERED.with(Cell::get) > reentered_by_discards, "trim ran no Drop");
+    }
+    assert_eq!(s.outstanding, 0, "{s:?}");
+    assert_eq!(s.total_gets, s.total_puts, "{s:?}");
+    let (made, dropped) = ECHOES.with(Cell::get);
+    assert_eq!(made - dropped, s.tiers[0].idle, "{s:?}");
+    // Still a working pool: a take after all this hands out a clean object.
+    assert!(Chain::take().payload.is_empty());
+}
