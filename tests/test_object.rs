@@ -512,7 +512,10 @@ fn pool_operations_from_a_drop_the_pool_runs_use_the_same_cache() {
     ECHO_ARMED.with(|armed| armed.set(false));
     let s = pool.stats();
     if POOLING {
-        assert!(REENTERED.with(Cell::get) > reentered_by_discards, "trim ran no Drop");
+        assert!(
+            REENTERED.with(Cell::get) > reentered_by_discards,
+            "trim ran no Drop"
+        );
     }
     assert_eq!(s.outstanding, 0, "{s:?}");
     assert_eq!(s.total_gets, s.total_puts, "{s:?}");
