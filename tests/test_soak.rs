@@ -10,7 +10,7 @@
 //! - At quiescence every pool has `outstanding == 0`, the idle bytes `stats()` reports equal the
 //!   block bytes the allocator says are live, and `trim()` gives every one of them back.
 //! - The allocator checks that every deallocation names the size it was allocated with (a size
-//!   header in front of every allocation).
+//!   header in front of every allocation; under Miri, which checks that itself, no header).
 //!
 //! CI runs 4 threads x 250 000 operations (`cargo test --test test_soak`, about 20 s in a debug
 //! build on 2 cores); `BYTEPOOL_SOAK_OPS=<per thread>` runs longer, e.g.
@@ -66,7 +66,14 @@ static LIVE_BYTES: AtomicI64 = AtomicI64::new(0);
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 static SIZE_MISMATCHES: AtomicU64 = AtomicU64::new(0);
 
-/// `System`, with a header in front of every allocation recording its size.
+/// `System`, counting live allocations by size.
+///
+/// Natively, a header in front of every allocation records its size, so a deallocation that
+/// names another size is noticed. Under Miri there is no header: Miri itself reports a
+/// deallocation whose layout differs from the allocation's (as undefined behaviour), and
+/// reading the header through the caller's pointer would be undefined behaviour in its own
+/// right under Stacked Borrows (the pointer a `Box` or a `Vec` gives back has permission for
+/// the bytes it owns, not for the 8 before them).
 struct Counting;
 
 /// Room for the header, keeping the caller's alignment.
@@ -74,42 +81,72 @@ fn header(layout: Layout) -> usize {
     layout.align().max(16)
 }
 
+/// What `System` is asked for: the caller's layout grown by the header in front, aligned to
+/// at least the header (so the size sits 8-aligned just before the caller's pointer even when
+/// the caller asked for alignment 1, which `malloc` rounds up but need not).
+fn full_layout(size: usize, layout: Layout) -> Option<Layout> {
+    let head = header(layout);
+    Layout::from_size_align(size.checked_add(head)?, head).ok()
+}
+
 fn tier_index(size: usize) -> Option<usize> {
     SIZES.iter().position(|&s| s == size)
 }
 
-// SAFETY: every method forwards to `System` with a layout that is the caller's grown by
-// `header(layout)` bytes in front (a multiple of the alignment, so the returned pointer keeps
-// it); `dealloc` recomputes exactly that layout from the caller's, so `System` frees what it
-// allocated.
+// SAFETY: under Miri every method forwards to `System` unchanged. Otherwise every method
+// forwards to `System` with `full_layout`: the caller's size grown by `header(layout)` bytes in
+// front, aligned to the header (a multiple of the caller's alignment, so the returned pointer
+// keeps it); `dealloc` recomputes exactly that layout from the recorded size, so `System`
+// frees what it allocated.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let head = header(layout);
-        let Ok(full) = Layout::from_size_align(layout.size() + head, layout.align()) else {
-            return std::ptr::null_mut();
+        let user = if cfg!(miri) {
+            // SAFETY: the caller's layout has a non-zero size (the caller's contract).
+            unsafe { System.alloc(layout) }
+        } else {
+            let head = header(layout);
+            let Some(full) = full_layout(layout.size(), layout) else {
+                return std::ptr::null_mut();
+            };
+            // SAFETY: `full` has a non-zero size (at least the header).
+            let base = unsafe { System.alloc(full) };
+            if base.is_null() {
+                return base;
+            }
+            // SAFETY: `head <= full.size()`, so the pointer stays in the allocation.
+            let user = unsafe { base.add(head) };
+            // SAFETY: `base` is `head`-aligned and `head` is a multiple of 16, so `user - 8`
+            // is 8-aligned, inside the header this allocation owns (`head >= 16`).
+            unsafe { user.sub(8).cast::<usize>().write(layout.size()) };
+            user
         };
-        // SAFETY: `full` has a non-zero size (at least the header).
-        let base = unsafe { System.alloc(full) };
-        if base.is_null() {
-            return base;
-        }
-        // SAFETY: `head <= full.size()`, so the pointer stays in the allocation.
-        let user = unsafe { base.add(head) };
-        // SAFETY: `head >= 16` and `user - 8` is 8-aligned (`head` is a multiple of 16), inside
-        // the header this allocation owns.
-        unsafe { user.sub(8).cast::<usize>().write(layout.size()) };
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        LIVE_BYTES.fetch_add(layout.size() as i64, Ordering::Relaxed);
-        if let Some(t) = tier_index(layout.size()) {
-            LIVE_BY_TIER[t].fetch_add(1, Ordering::Relaxed);
+        if !user.is_null() {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+            LIVE_BYTES.fetch_add(layout.size() as i64, Ordering::Relaxed);
+            if let Some(t) = tier_index(layout.size()) {
+                LIVE_BY_TIER[t].fetch_add(1, Ordering::Relaxed);
+            }
         }
         user
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `alloc` with this layout (the caller's contract), so the size
-        // header sits 8 bytes before it.
-        let recorded = unsafe { ptr.sub(8).cast::<usize>().read() };
+        let recorded = if cfg!(miri) {
+            // SAFETY: `ptr` came from `System.alloc` with this layout (the caller's contract;
+            // Miri checks it).
+            unsafe { System.dealloc(ptr, layout) };
+            layout.size()
+        } else {
+            // SAFETY: `ptr` came from `alloc` (the caller's contract), so the size header sits
+            // 8 bytes before it.
+            let recorded = unsafe { ptr.sub(8).cast::<usize>().read() };
+            let head = header(layout);
+            let full = full_layout(recorded, layout).expect("the layout `alloc` made");
+            // SAFETY: `ptr - head` is the pointer `System.alloc` returned for `full` (the
+            // recorded size plus the same header, with the same alignment).
+            unsafe { System.dealloc(ptr.sub(head), full) };
+            recorded
+        };
         if recorded != layout.size() {
             SIZE_MISMATCHES.fetch_add(1, Ordering::Relaxed);
         }
@@ -117,11 +154,6 @@ unsafe impl GlobalAlloc for Counting {
         if let Some(t) = tier_index(recorded) {
             LIVE_BY_TIER[t].fetch_sub(1, Ordering::Relaxed);
         }
-        let head = header(layout);
-        // SAFETY: the layout `alloc` used: the recorded size plus the same header.
-        let full = unsafe { Layout::from_size_align_unchecked(recorded + head, layout.align()) };
-        // SAFETY: `ptr - head` is the pointer `System.alloc` returned for `full`.
-        unsafe { System.dealloc(ptr.sub(head), full) };
     }
 }
 
@@ -430,8 +462,9 @@ fn soak_four_threads() {
     );
 }
 
-/// The allocator's own check: a deallocation with the wrong size is noticed (through `System`
-/// directly, so nothing is freed with the wrong layout).
+/// The allocator's own check: it counts a block of a tier's size while it lives, and (not
+/// under Miri, which checks layouts itself) its header records the size, so a deallocation with
+/// the wrong size is noticed.
 #[test]
 fn allocator_header_records_sizes() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -441,8 +474,11 @@ fn allocator_header_records_sizes() {
     let p = unsafe { GLOBAL.alloc(layout) };
     assert!(!p.is_null());
     assert_eq!(live_by_tier()[0], before[0] + 1);
-    // SAFETY: the header `alloc` wrote, 8 bytes before `p`.
-    assert_eq!(unsafe { p.sub(8).cast::<usize>().read() }, 100);
+    if !cfg!(miri) {
+        // SAFETY: the header `alloc` wrote, 8 bytes before `p` (`p` is `alloc`'s own pointer,
+        // with the whole allocation's provenance).
+        assert_eq!(unsafe { p.sub(8).cast::<usize>().read() }, 100);
+    }
     // SAFETY: allocated above with `layout`.
     unsafe { GLOBAL.dealloc(p, layout) };
     assert_eq!(live_by_tier(), before);
