@@ -47,7 +47,9 @@ impl<B> Core<B> {
     pub(crate) fn trim(&self) -> usize {
         let mut bytes = 0;
         for (t, tier) in self.tiers.iter().enumerate() {
-            while let Some(block) = tier.unpark() {
+            // At most the blocks idle now: a `Drop` that returns new blocks to this pool could
+            // otherwise keep the loop going for ever.
+            for block in (0..tier.idle_len()).map_while(|_| tier.unpark()) {
                 self.registry.shared.count(Event::Freed(t), false);
                 bytes += tier.size;
                 drop(block);
@@ -92,6 +94,11 @@ impl<B> Tier<B> {
             Some(queue) if POOLING => queue.push(block),
             _ => Err(block),
         }
+    }
+
+    /// The number of blocks idle in the shared queue.
+    fn idle_len(&self) -> usize {
+        self.idle.as_ref().map_or(0, |queue| queue.len())
     }
 
     pub(crate) fn unpark(&self) -> Option<B> {
@@ -566,7 +573,8 @@ impl<'a, B> Local<'a, B> {
         };
         let mut bytes = 0;
         for (tier, mag) in mags.iter().enumerate() {
-            while let Some(block) = mag.pop() {
+            // At most the blocks idle now, as in `Core::trim`.
+            for block in (0..mag.len()).map_while(|_| mag.pop()) {
                 self.counters.count(Event::Freed(tier), exclusive);
                 bytes += self.core.tiers[tier].size;
                 drop(block);

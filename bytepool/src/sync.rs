@@ -64,5 +64,9 @@ mod loom_queue {
         pub(crate) fn pop(&self) -> Option<T> {
             self.items.lock().unwrap().pop_front()
         }
+
+        pub(crate) fn len(&self) -> usize {
+            self.items.lock().unwrap().len()
+        }
     }
 }
