@@ -10,7 +10,9 @@
 //! the execution (a leaked pool, slot or counter block).
 #![cfg(loom)]
 
-use std::time::Instant;
+mod common;
+
+use common::{run_model, POOLING};
 
 use bytepool::{BytePool, PoolStats};
 use loom::thread;
@@ -18,30 +20,6 @@ use loom::thread;
 bytepool::define_tiers! {
     /// Two small tiers keep the models' memory traffic tiny.
     Small = [8, 64];
-}
-
-/// Whether buffers are kept idle at all (off under `--features passthrough`).
-const POOLING: bool = !cfg!(feature = "passthrough");
-
-/// Runs `f` under every interleaving loom explores, with a preemption bound of 2 unless
-/// `LOOM_MAX_PREEMPTIONS` says otherwise, and prints how many executions that took and how long.
-fn run_model(name: &'static str, f: impl Fn() + Sync + Send + 'static) {
-    let start = Instant::now();
-    let executions = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(2);
-    }
-    let counter = executions.clone();
-    builder.check(move || {
-        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        f();
-    });
-    let n = executions.load(std::sync::atomic::Ordering::Relaxed);
-    eprintln!(
-        "loom model {name}: {n} executions in {:.2?}",
-        start.elapsed()
-    );
 }
 
 /// A `Buffer` cloned onto two threads while the original is dropped on a third: every clone

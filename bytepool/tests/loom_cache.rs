@@ -29,7 +29,9 @@
 //! A wait that never ends exceeds loom's branch limit, which fails the model.
 #![cfg(loom)]
 
-use std::time::Instant;
+mod common;
+
+use common::{run_model, POOLING};
 
 use bytepool::{PoolStats, Stats};
 use loom::thread;
@@ -38,30 +40,6 @@ bytepool::define_tiers! {
     /// One tier: a global pool's counters are one block per thread, so fewer tiers means
     /// fewer atomics for loom to interleave.
     Tiny = [16];
-}
-
-/// Whether buffers are kept idle at all (off under `--features passthrough`).
-const POOLING: bool = !cfg!(feature = "passthrough");
-
-/// Runs `f` under every interleaving loom explores, with a preemption bound of 2 unless
-/// `LOOM_MAX_PREEMPTIONS` says otherwise, and prints how many executions that took and how long.
-fn run_model(name: &'static str, f: impl Fn() + Sync + Send + 'static) {
-    let start = Instant::now();
-    let executions = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(2);
-    }
-    let counter = executions.clone();
-    builder.check(move || {
-        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        f();
-    });
-    let n = executions.load(std::sync::atomic::Ordering::Relaxed);
-    eprintln!(
-        "loom model {name}: {n} executions in {:.2?}",
-        start.elapsed()
-    );
 }
 
 /// Waits until every thread's cache has detached (see the module docs); returns the stats then.

@@ -7,36 +7,14 @@
 //! `loom_cache.rs` observes a cache detaching.
 #![cfg(loom)]
 
-use std::time::Instant;
+mod common;
+
+use common::{run_model, POOLING};
 
 use bytepool::{Pool, PoolStats};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
-
-/// Whether objects are kept idle at all (off under `--features passthrough`).
-const POOLING: bool = !cfg!(feature = "passthrough");
-
-/// Runs `f` under every interleaving loom explores, with a preemption bound of 2 unless
-/// `LOOM_MAX_PREEMPTIONS` says otherwise, and prints how many executions that took and how long.
-fn run_model(name: &'static str, f: impl Fn() + Sync + Send + 'static) {
-    let start = Instant::now();
-    let executions = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(2);
-    }
-    let counter = executions.clone();
-    builder.check(move || {
-        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        f();
-    });
-    let n = executions.load(std::sync::atomic::Ordering::Relaxed);
-    eprintln!(
-        "loom model {name}: {n} executions in {:.2?}",
-        start.elapsed()
-    );
-}
 
 /// A handle dropped on one thread resets its object (the reset records each call) while
 /// another thread takes from the same pool: the taker gets either a new object or the reset
