@@ -9,6 +9,8 @@
 //!   arithmetic) and an irregular 8-tier list (a comparison chain). The time is per array of
 //!   `LOOKUPS` lengths (the report divides by the elements).
 
+mod common;
+
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -109,16 +111,9 @@ fn bench_lookup(c: &mut Criterion) {
     group.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(40)
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config(Duration::from_secs(2), 40);
     targets = bench_stats, bench_lookup
 }
 criterion_main!(benches);

@@ -11,6 +11,8 @@
 //! grows anything in steady state (`vec![0u8; N]` is the baseline that does). Run one group with
 //! `cargo bench --bench round_trip -- two_threads`.
 
+mod common;
+
 use std::hint::black_box;
 use std::sync::mpsc::sync_channel;
 use std::sync::Barrier;
@@ -502,16 +504,9 @@ fn bench_cross_thread(c: &mut Criterion) {
     group.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_millis(1500))
-        .sample_size(30)
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config(Duration::from_millis(1500), 30);
     targets = bench_round_trip, bench_two_threads, bench_cross_thread
 }
 criterion_main!(benches);

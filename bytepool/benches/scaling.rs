@@ -6,6 +6,8 @@
 //! `threads / cores` even without contention: compare against the `Vec::with_capacity`
 //! baseline at the same thread count (the allocator's per-thread arenas scale well).
 
+mod common;
+
 use std::hint::black_box;
 use std::sync::Barrier;
 use std::thread;
@@ -66,16 +68,9 @@ fn bench_scaling(c: &mut Criterion) {
     group.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(30)
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config(Duration::from_secs(2), 30);
     targets = bench_scaling
 }
 criterion_main!(benches);

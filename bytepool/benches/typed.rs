@@ -8,6 +8,8 @@
 //! appends 64 bytes to `message` (which the pools keep the capacity of and `Box::new`
 //! allocates again).
 
+mod common;
+
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -97,16 +99,9 @@ fn bench_typed(c: &mut Criterion) {
     group.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(40)
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config(Duration::from_secs(2), 40);
     targets = bench_typed
 }
 criterion_main!(benches);
