@@ -770,15 +770,20 @@ impl Unit {
     }
 }
 
-/// `0.53 ns`, `12.4 ns`, `135 ns`, `1.52 µs`, `3.10 ms`.
-fn format_ns(ns: f64) -> String {
-    let (value, unit) = if ns >= 1e6 {
+/// `ns` in the largest of ns, µs and ms that keeps it at least 1.
+fn in_unit(ns: f64) -> (f64, &'static str) {
+    if ns >= 1e6 {
         (ns / 1e6, "ms")
     } else if ns >= 1e3 {
         (ns / 1e3, "µs")
     } else {
         (ns, "ns")
-    };
+    }
+}
+
+/// `0.53 ns`, `12.4 ns`, `135 ns`, `1.52 µs`, `3.10 ms`.
+fn format_ns(ns: f64) -> String {
+    let (value, unit) = in_unit(ns);
     if value >= 100.0 {
         format!("{value:.0} {unit}")
     } else if value >= 10.0 {
@@ -805,13 +810,7 @@ fn format_ratio(r: f64) -> String {
 
 /// An axis label for a power of ten: `1 ns`, `10 ns`, `100 µs`, `1 ms`.
 fn format_decade(ns: f64) -> String {
-    let (value, unit) = if ns >= 1e6 {
-        (ns / 1e6, "ms")
-    } else if ns >= 1e3 {
-        (ns / 1e3, "µs")
-    } else {
-        (ns, "ns")
-    };
+    let (value, unit) = in_unit(ns);
     if value >= 1.0 {
         format!("{value:.0} {unit}")
     } else {
