@@ -425,11 +425,10 @@ impl BufferMut {
 impl Drop for BufferMut {
     #[inline]
     fn drop(&mut self) {
-        if let Some(home) = &self.home {
+        // An unpooled block is freed by the drop glue; only a pooled one is taken out.
+        if self.home.is_some() {
             let block = mem::take(&mut self.block);
-            if !block.is_empty() {
-                (home.vtable.release)(home.instance.as_deref(), block);
-            }
+            self.give_back(block);
         }
     }
 }
