@@ -85,7 +85,7 @@ impl Peer for Global {
     const NAME: &'static str = "bytepool_global";
     type Handle<'a> = BufferMut;
 
-    #[inline]
+    #[inline(always)]
     fn take(&self) -> BufferMut {
         let mut buf = self.pool.get(self.n);
         buf[0] = 1;
@@ -101,12 +101,12 @@ impl Peer for Refcounted {
     const NAME: &'static str = "bytepool_refcounted";
     type Handle<'a> = Buffer;
 
-    #[inline]
+    #[inline(always)]
     fn take(&self) -> Buffer {
         self.0.take().freeze()
     }
 
-    #[inline]
+    #[inline(always)]
     fn give(&self, handle: Buffer) {
         let other = handle.clone();
         black_box(&other);
@@ -122,7 +122,7 @@ impl Peer for WithCapacity {
     const NAME: &'static str = "Vec::with_capacity";
     type Handle<'a> = Vec<u8>;
 
-    #[inline]
+    #[inline(always)]
     fn take(&self) -> Vec<u8> {
         let mut vec = Vec::with_capacity(self.0);
         vec.push(1);
@@ -137,7 +137,7 @@ impl Peer for Zeroed {
     const NAME: &'static str = "vec![0u8;N]";
     type Handle<'a> = Vec<u8>;
 
-    #[inline]
+    #[inline(always)]
     fn take(&self) -> Vec<u8> {
         let mut vec = vec![0u8; self.0];
         vec[0] = 1;
@@ -158,7 +158,7 @@ impl Peer for LockFree {
     const NAME: &'static str = "lockfree-object-pool";
     type Handle<'a> = LinearReusable<'a, Vec<u8>>;
 
-    #[inline]
+    #[inline(always)]
     fn take(&self) -> Self::Handle<'_> {
         let mut vec = self.0.pull();
         vec[0] = 1;
@@ -185,7 +185,7 @@ impl Peer for ObjectPool {
     const NAME: &'static str = "object-pool";
     type Handle<'a> = object_pool::Reusable<'a, Vec<u8>>;
 
-    #[inline]
+    #[inline(always)]
     fn take(&self) -> Self::Handle<'_> {
         let n = self.n;
         let mut vec = self.pool.pull(move || vec![0u8; n]);
@@ -216,7 +216,7 @@ impl Peer for OPool {
     const NAME: &'static str = "opool";
     type Handle<'a> = opool::RefGuard<'a, VecAlloc, Vec<u8>>;
 
-    #[inline]
+    #[inline(always)]
     fn take(&self) -> Self::Handle<'_> {
         let mut vec = self.0.get();
         vec[0] = 1;
@@ -253,7 +253,7 @@ impl Peer for ShardedSlab {
     const NAME: &'static str = "sharded-slab";
     type Handle<'a> = usize;
 
-    #[inline]
+    #[inline(always)]
     fn take(&self) -> usize {
         let mut slot = self.pool.create().expect("sharded-slab: the shard is full");
         if slot.0.len() != self.n {
@@ -263,7 +263,7 @@ impl Peer for ShardedSlab {
         slot.key()
     }
 
-    #[inline]
+    #[inline(always)]
     fn give(&self, key: usize) {
         let cleared = self.pool.clear(key);
         debug_assert!(cleared);
@@ -290,7 +290,7 @@ impl Peer for BytePoolCrate {
     const NAME: &'static str = "byte-pool";
     type Handle<'a> = byte_pool::Block<'a, Vec<u8>>;
 
-    #[inline]
+    #[inline(always)]
     fn take(&self) -> Self::Handle<'_> {
         let mut block = self.pool.alloc(self.n);
         block[0] = 1;
@@ -318,7 +318,7 @@ impl Peer for ZeroPool {
     const NAME: &'static str = "zeropool";
     type Handle<'a> = zeropool::BufUninit<'a>;
 
-    #[inline]
+    #[inline(always)]
     fn take(&self) -> Self::Handle<'_> {
         let mut buf = self.pool.alloc_uninit(self.n);
         buf.as_uninit_mut()[0].write(1);
@@ -345,14 +345,14 @@ impl Peer for FreeList {
     const NAME: &'static str = "crossbeam-ArrayQueue";
     type Handle<'a> = Vec<u8>;
 
-    #[inline]
+    #[inline(always)]
     fn take(&self) -> Vec<u8> {
         let mut vec = self.queue.pop().unwrap_or_else(|| vec![0u8; self.n]);
         vec[0] = 1;
         vec
     }
 
-    #[inline]
+    #[inline(always)]
     fn give(&self, vec: Vec<u8>) {
         // A full queue drops the vector.
         let _ = self.queue.push(vec);

@@ -287,18 +287,19 @@ impl<T: Tiers> BytePool<T> {
     /// let big = Stream::pool().get(1 << 20);
     /// assert_eq!(big.capacity(), 1 << 20); // above the largest tier: exact, not pooled
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, len: usize) -> BufferMut {
-        match self.get_cached(len) {
-            Some(buf) => buf,
-            None => self.get_slow(len),
-        }
+        let block = match self.pop_cached(len) {
+            Some(block) => block,
+            None => self.get_block_slow(len),
+        };
+        self.wrap(block, len)
     }
 
     #[inline(never)]
-    fn get_slow(&self, len: usize) -> BufferMut {
-        match self.try_get_slow(len) {
-            Ok(buf) => buf,
+    fn get_block_slow(&self, len: usize) -> Block {
+        match self.try_get_block_slow(len) {
+            Ok(block) => block,
             Err(err) => panic!("BytePool::get({len}): {err}"),
         }
     }
@@ -317,16 +318,21 @@ impl<T: Tiers> BytePool<T> {
     /// ```
     #[inline]
     pub fn try_get(&self, len: usize) -> Result<BufferMut, Error> {
-        match self.get_cached(len) {
-            Some(buf) => Ok(buf),
-            None => self.try_get_slow(len),
-        }
+        let block = match self.pop_cached(len) {
+            Some(block) => block,
+            None => self.try_get_block_slow(len)?,
+        };
+        Ok(self.wrap(block, len))
     }
 
-    /// The hot path of a get from a process-wide pool: the calling thread's magazine, no
-    /// shared memory touched. `None` sends the caller to the general path.
+    /// The hot path of a get from a process-wide pool: a block from the calling thread's
+    /// magazine, no shared memory touched. `None` sends the caller to the general path.
+    ///
+    /// Both paths hand back a bare block (two registers) and the handle is built in one
+    /// place: merging two handles built on different paths made the compiler copy the handle
+    /// through the stack with loads wider than its stores, which stalls store forwarding.
     #[inline(always)]
-    fn get_cached(&self, len: usize) -> Option<BufferMut> {
+    fn pop_cached(&self, len: usize) -> Option<Block> {
         if !self.shared.global || len == 0 {
             return None;
         }
@@ -335,20 +341,22 @@ impl<T: Tiers> BytePool<T> {
         if block.len() < len {
             lying_class_of::<T>(len, tier);
         }
-        Some(BufferMut::from_block(
-            block,
-            len,
-            Home::global(VtableFor::<T>::VTABLE),
-        ))
+        Some(block)
     }
 
+    /// A block for `len` bytes from the general path (an empty one for `len == 0`).
     #[inline(never)]
-    fn try_get_slow(&self, len: usize) -> Result<BufferMut, Error> {
+    fn try_get_block_slow(&self, len: usize) -> Result<Block, Error> {
         if len == 0 {
-            return Ok(BufferMut::empty(self.home()));
+            return Ok(Block::default());
         }
-        let block = acquire::<T>(&self.shared, len)?;
-        Ok(BufferMut::from_block(block, len, self.home()))
+        acquire::<T>(&self.shared, len)
+    }
+
+    /// The handle for `block`, of which the caller uses `len` bytes.
+    #[inline(always)]
+    fn wrap(&self, block: Block, len: usize) -> BufferMut {
+        BufferMut::from_block(block, len, self.home())
     }
 
     /// An empty buffer (length 0) from the tier that holds `capacity` bytes.
@@ -457,6 +465,7 @@ impl<T: Tiers> BytePool<T> {
         cached + self.shared.core.trim()
     }
 
+    #[inline(always)]
     fn home(&self) -> Home {
         if self.shared.global {
             Home::global(VtableFor::<T>::VTABLE)

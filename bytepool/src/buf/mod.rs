@@ -92,14 +92,7 @@ impl BufferMut {
         }
     }
 
-    pub(crate) fn empty(home: Home) -> Self {
-        BufferMut {
-            block: Box::default(),
-            len: 0,
-            home: Some(home),
-        }
-    }
-
+    #[inline(always)]
     pub(crate) fn from_block(block: Box<[u8]>, len: usize, home: Home) -> Self {
         debug_assert!(len <= block.len());
         BufferMut {
