@@ -6,6 +6,10 @@ use crate::attr::Keyed;
 use crate::ctxt::Ctxt;
 use crate::symbol::{Symbol, CAPACITY, MAX_CAPACITY, NEW, RESET, SKIP, THREAD_CACHE};
 
+/// The slots of a thread's cache per pool: `bytepool::MAX_THREAD_CACHE`, which a test in the
+/// runtime crate keeps equal to this.
+pub const MAX_THREAD_CACHE: usize = 32;
+
 pub fn check(cx: &Ctxt, input: &Input<'_>) {
     match input {
         Input::Struct(input) => check_struct(cx, input),
@@ -31,6 +35,18 @@ fn check_struct(cx: &Ctxt, input: &Struct<'_>) {
                     ),
                 );
             }
+        }
+    }
+
+    if let Some(Keyed { value, .. }) = &input.attrs.thread_cache {
+        if value.value > MAX_THREAD_CACHE {
+            cx.error_spanned_by(
+                syn::LitInt::new(&value.value.to_string(), value.span),
+                format_args!(
+                    "`thread_cache` is at most {MAX_THREAD_CACHE}: a thread's cache has that many \
+                     slots per pool (`bytepool::MAX_THREAD_CACHE`)",
+                ),
+            );
         }
     }
 

@@ -74,7 +74,7 @@ impl<B> Core<B> {
 pub(crate) struct Tier<B> {
     pub(crate) size: usize,
     idle: Option<ArrayQueue<B>>,
-    /// The most blocks of this tier one thread's cache keeps.
+    /// The most blocks of this tier one thread's cache keeps (at most [`MAGAZINE_SLOTS`]).
     pub(crate) cache_limit: usize,
 }
 
@@ -84,7 +84,7 @@ impl<B> Tier<B> {
         Tier {
             size,
             idle: (max_idle > 0).then(|| ArrayQueue::new(max_idle)),
-            cache_limit: cache_limit.min(max_idle),
+            cache_limit: cache_limit.min(max_idle).min(MAGAZINE_SLOTS),
         }
     }
 
@@ -173,31 +173,47 @@ impl<B> Drop for Attached<B> {
     }
 }
 
+/// The most blocks of one tier a thread's cache keeps (a power of two).
+pub(crate) const MAGAZINE_SLOTS: usize = 32;
+const _: () = assert!(MAGAZINE_SLOTS.is_power_of_two());
+
 /// One tier's stack of idle blocks in one thread: `slots[..len]` hold them.
+///
+/// The slots live in the thread-local itself, so a pop or push is a few loads and stores at
+/// fixed offsets from the thread pointer: no pointer to follow, no bounds check (an index is
+/// masked, and `len <= limit <= MAGAZINE_SLOTS` always holds).
 #[doc(hidden)]
 pub struct Magazine<B: 'static> {
     len: Cell<usize>,
-    /// Empty until the cache attaches; then as many slots as the tier's `cache_limit`.
-    slots: OnceCell<Box<[Cell<Option<B>>]>>,
+    /// How many slots this tier may use: 0 until the cache attaches (so a magazine that is not
+    /// attached is empty and full at once), then the tier's `cache_limit`.
+    limit: Cell<usize>,
     /// Where the blocks go when the thread exits: the pool and tier index.
     home: Cell<Option<(&'static Core<B>, usize)>>,
+    slots: [Cell<Option<B>>; MAGAZINE_SLOTS],
 }
 
 impl<B> Magazine<B> {
     const fn new() -> Self {
         Magazine {
             len: Cell::new(0),
-            slots: OnceCell::new(),
+            limit: Cell::new(0),
             home: Cell::new(None),
+            slots: [const { Cell::new(None) }; MAGAZINE_SLOTS],
         }
+    }
+
+    /// The slot at `index`, which is below `limit` (the mask only spares a bounds check).
+    #[inline(always)]
+    fn slot(&self, index: usize) -> &Cell<Option<B>> {
+        &self.slots[index & (MAGAZINE_SLOTS - 1)]
     }
 
     /// The newest block, if any.
     #[inline]
     fn pop(&self) -> Option<B> {
-        let slots = self.slots.get()?;
         let top = self.len.get().checked_sub(1)?;
-        let block = slots.get(top)?.take();
+        let block = self.slot(top).take();
         self.len.set(top);
         block
     }
@@ -206,18 +222,16 @@ impl<B> Magazine<B> {
     #[inline]
     fn push(&self, block: B) -> Result<(), B> {
         let len = self.len.get();
-        match self.slots.get().and_then(|slots| slots.get(len)) {
-            Some(slot) => {
-                // The slot above the top is empty: `stray` is always `None`.
-                let stray = slot.replace(Some(block));
-                self.len.set(len + 1);
-                if let Some(stray) = stray {
-                    drop_cold(stray);
-                }
-                Ok(())
-            }
-            None => Err(block),
+        if len >= self.limit.get() {
+            return Err(block);
         }
+        // The slot above the top is empty: `stray` is always `None`.
+        let stray = self.slot(len).replace(Some(block));
+        self.len.set(len + 1);
+        if let Some(stray) = stray {
+            drop_cold(stray);
+        }
+        Ok(())
     }
 
     fn len(&self) -> usize {
@@ -226,7 +240,7 @@ impl<B> Magazine<B> {
 
     /// The most blocks kept (0 before the cache attaches).
     fn limit(&self) -> usize {
-        self.slots.get().map_or(0, |slots| slots.len())
+        self.limit.get()
     }
 }
 
@@ -298,11 +312,7 @@ impl<B> ThreadCache<B> {
         let attached = self.attached.get_or_init(|| attached);
         for (tier, mag) in self.mags.iter().enumerate() {
             mag.home.set(Some((core, tier)));
-            mag.slots.get_or_init(|| {
-                (0..core.tiers[tier].cache_limit)
-                    .map(|_| Cell::new(None))
-                    .collect()
-            });
+            mag.limit.set(core.tiers[tier].cache_limit);
         }
         attached
     }
@@ -318,18 +328,17 @@ impl<B> ThreadCache<B> {
         if !POOLING {
             return None;
         }
-        let attached = self.attached.get()?;
-        let mag = self.mags.get(tier)?;
-        let counters = if stats {
-            Some(attached.tiers.get(tier)?)
-        } else {
-            None
-        };
-        let block = mag.pop()?;
-        if let Some(counters) = counters {
-            counters.own_hit();
-            if record {
-                attached.counters.record_len(len, true);
+        // A magazine that is not attached yet is empty, so this fails before `attached` is
+        // needed.
+        let block = self.mags.get(tier)?.pop()?;
+        if stats {
+            if let Some(attached) = self.attached.get() {
+                if let Some(counters) = attached.tiers.get(tier) {
+                    counters.own_hit();
+                }
+                if record {
+                    attached.counters.record_len(len, true);
+                }
             }
         }
         Some(block)
@@ -343,20 +352,18 @@ impl<B> ThreadCache<B> {
         if !POOLING {
             return;
         }
-        let (Some(attached), Some(mag)) = (self.attached.get(), self.mags.get(tier)) else {
+        let (Some(mag), Some(taken)) = (self.mags.get(tier), block.take()) else {
             return;
         };
-        let Some(taken) = block.take() else {
+        // A magazine that is not attached yet is full: the block goes back to the caller.
+        if let Err(back) = mag.push(taken) {
+            *block = Some(back);
             return;
-        };
-        match mag.push(taken) {
-            Ok(()) if stats => {
-                if let Some(counters) = attached.tiers.get(tier) {
-                    counters.own_put();
-                }
+        }
+        if stats {
+            if let Some(counters) = self.attached.get().and_then(|a| a.tiers.get(tier)) {
+                counters.own_put();
             }
-            Ok(()) => {}
-            Err(back) => *block = Some(back),
         }
     }
 }

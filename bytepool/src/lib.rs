@@ -86,7 +86,7 @@ pub use crate::integrations::metrics;
 pub use crate::integrations::Expvar;
 pub use crate::object::{
     reset_bounded, Capacity, Pool, PoolArc, PoolBox, Pooled, Reset, DEFAULT_CAPACITY,
-    DEFAULT_THREAD_CACHE,
+    DEFAULT_THREAD_CACHE, MAX_THREAD_CACHE,
 };
 pub use crate::pool::{Builder, BytePool};
 pub use crate::ring::{LockedRingQueue, Ring, RingQueue, RingValue};

@@ -21,6 +21,14 @@ use crate::PoolStats;
 pub const DEFAULT_CAPACITY: usize = 1024;
 /// Idle objects each thread's cache keeps for a process-wide typed pool, by default.
 pub const DEFAULT_THREAD_CACHE: usize = 32;
+/// The most idle objects (or buffers of one tier) a thread's cache keeps: the slots live in
+/// the thread-local itself. `#[pooled(thread_cache = N)]` above this is a compile error.
+///
+/// # Examples
+/// ```
+/// assert!(bytepool::DEFAULT_THREAD_CACHE <= bytepool::MAX_THREAD_CACHE);
+/// ```
+pub const MAX_THREAD_CACHE: usize = crate::cache::MAGAZINE_SLOTS;
 
 /// Cleans an object in place for reuse, keeping its allocations.
 ///
@@ -224,8 +232,9 @@ pub fn reset_bounded<T: Reset + Capacity + Default>(value: &mut T, max: usize) {
 /// The derive resets every field with [`Reset`] unless told otherwise: `#[pooled(skip)]` keeps
 /// a field, `#[pooled(reset = path)]` calls a `fn(&mut Field)`, `#[pooled(max_capacity = N)]`
 /// replaces a collection that grew beyond `N`. Struct attributes: `capacity = N` (idle objects
-/// kept, default 1024), `thread_cache = N` (per-thread cache, default 32, 0 disables),
-/// `new = path` (constructor for types that are not `Default`), `crate = "path"`.
+/// kept, default 1024), `thread_cache = N` (per-thread cache, default 32, at most
+/// [`MAX_THREAD_CACHE`], 0 disables), `new = path` (constructor for types that are not
+/// `Default`), `crate = "path"`.
 ///
 /// A process-wide pool is a `static`, so it needs a non-generic `Send` type. A generic struct
 /// gets only `Reset` from the derive and is pooled through an instance [`Pool`].
@@ -517,18 +526,10 @@ struct CachedVtable<T>(T);
 impl<T: Pooled> CachedVtable<T> {
     const VTABLE: ObjVtable<T> = ObjVtable {
         get: |shared| get_global::<T>(shared),
-        put: |shared, entry, returned| {
-            let mut entry = Some(entry);
-            if returned {
-                T::__with_cache(|cache| cache.push(0, &mut entry, true));
-            }
-            if let Some(entry) = entry {
-                with_local::<T, _>(shared, |local| local.put_tier(0, entry, returned, true));
-            }
-        },
+        put: put_global::<T>,
         release: |shared, slot| {
             release_with(shared, slot, T::reset, |entry| {
-                (Self::VTABLE.put)(shared, entry, true)
+                put_global(shared, entry, true)
             });
         },
         count: |shared, event| with_local::<T, _>(shared, |local| count_in(local, event)),
@@ -589,8 +590,26 @@ fn get_global<T: Pooled>(shared: &ObjShared<T>) -> Entry<T> {
 
 /// The fast path of [`Pooled::take`]: no vtable, no reference count.
 #[inline]
-fn get_cached<T: Pooled>(shared: &ObjShared<T>) -> PoolBox<T> {
-    PoolBox::handed_out(get_global::<T>(shared), ObjHome::Global(&T::pool().shared))
+fn get_cached<T: Pooled>(shared: &'static ObjShared<T>) -> PoolBox<T> {
+    PoolBox::handed_out(get_global::<T>(shared), ObjHome::Global(shared))
+}
+
+/// Puts an object back into `T`'s process-wide pool: the calling thread's magazine when it
+/// has room (and the object was handed out, not a foreign put), the general path otherwise.
+#[inline(always)]
+fn put_global<T: Pooled>(shared: &ObjShared<T>, entry: Entry<T>, returned: bool) {
+    let mut entry = Some(entry);
+    if returned {
+        T::__with_cache(|cache| cache.push(0, &mut entry, true));
+    }
+    if let Some(entry) = entry {
+        put_global_slow(shared, entry, returned);
+    }
+}
+
+#[inline(never)]
+fn put_global_slow<T: Pooled>(shared: &ObjShared<T>, entry: Entry<T>, returned: bool) {
+    with_local::<T, _>(shared, |local| local.put_tier(0, entry, returned, true));
 }
 
 /// A unique handle to a pooled object; dropping it resets the object and returns it.

@@ -13,7 +13,7 @@ use crate::tiers::{self, Tiers};
 use crate::{Error, PoolStats};
 
 /// Idle buffers a thread's cache keeps per tier, at most.
-const CACHE_MAX: usize = 32;
+const CACHE_MAX: usize = crate::cache::MAGAZINE_SLOTS;
 /// A thread's cache keeps about this many bytes per tier (at least one buffer).
 const CACHE_BYTES: usize = 256 << 10;
 /// The default bound on a shared tier: about this many bytes...
