@@ -524,3 +524,24 @@ fn pool_operations_from_a_drop_the_pool_runs_use_the_same_cache() {
     // Still a working pool: a take after all this hands out a clean object.
     assert!(Chain::take().payload.is_empty());
 }
+
+#[test]
+fn idle_objects_do_not_keep_an_instance_pool_alive() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let pool = {
+        let drops = Arc::clone(&drops);
+        Pool::with(
+            move || Tracked {
+                drops: Arc::clone(&drops),
+                poisoned: false,
+            },
+            |_| {},
+        )
+    };
+    let (idle, out) = (pool.get(), pool.get());
+    drop(idle); // idle in the pool (dropped at once under `passthrough`)
+    drop(pool); // `out` keeps the pool alive...
+    assert_eq!(drops.load(Ordering::Relaxed), usize::from(!POOLING));
+    drop(out); // ...until it comes back: then the pool and both objects are gone
+    assert_eq!(drops.load(Ordering::Relaxed), 2);
+}

@@ -252,7 +252,8 @@ pub trait Pooled: Reset + Send + Sized + 'static {
     fn __with_cache<R, F: FnOnce(&ThreadCache<Entry<Self>>) -> R>(f: F) -> Option<R>;
 }
 
-/// A pooled object's slot: the object and, while it is handed out, the pool it returns to.
+/// A pooled object's slot: the object and the pool it returns to (kept while idle for a
+/// process-wide pool; an instance pool's is set only while the object is handed out).
 #[doc(hidden)]
 pub struct Entry<T: 'static>(Box<Slot<Obj<T>>>);
 
@@ -633,9 +634,11 @@ pub struct PoolBox<T: 'static> {
 }
 
 impl<T: 'static> PoolBox<T> {
+    #[inline]
     fn handed_out(entry: Entry<T>, home: ObjHome<T>) -> Self {
         let mut slot = entry.0;
-        slot.value.home = Some(home);
+        // A process-wide pool's objects keep their home while idle (see `drop`).
+        slot.value.home.get_or_insert(home);
         PoolBox { entry: Some(slot) }
     }
 
@@ -702,14 +705,26 @@ impl<T: 'static> PoolBox<T> {
 }
 
 impl<T: 'static> Drop for PoolBox<T> {
+    #[inline]
     fn drop(&mut self) {
         let Some(mut slot) = self.entry.take() else {
             return;
         };
-        let Some(home) = slot.value.home.take() else {
-            return;
+        // An instance pool's reference leaves the slot, so that idle objects do not keep their
+        // pool alive; a process-wide pool's `'static` one stays for the next hand-out, which
+        // spares writing it twice per round trip.
+        let instance;
+        let shared: &ObjShared<T> = match slot.value.home {
+            Some(ObjHome::Global(shared)) => shared,
+            Some(ObjHome::Instance(_)) => match slot.value.home.take() {
+                Some(ObjHome::Instance(shared)) => {
+                    instance = shared;
+                    &instance
+                }
+                _ => unreachable!("the home was just matched as an instance"),
+            },
+            None => return,
         };
-        let shared = home.shared();
         if std::thread::panicking() {
             // Do not run user code while unwinding: a second panic would abort.
             (shared.vtable.count)(shared, ObjEvent::DropReturned);
