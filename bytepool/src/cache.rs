@@ -160,9 +160,11 @@ impl<B> Attached<B> {
     /// Publishes this thread's net buffers handed out, for `high_water` (a slow-path event).
     fn flush(&self) {
         let net = self.counters.net();
-        self.core
-            .registry
-            .flush_outstanding(net - self.flushed.replace(net));
+        let delta = net - self.flushed.replace(net);
+        // Unchanged: spare the shared cache line.
+        if delta != 0 {
+            self.core.registry.flush_outstanding(delta);
+        }
     }
 }
 

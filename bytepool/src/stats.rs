@@ -73,9 +73,10 @@ pub struct TierStats {
 ///
 /// `high_water` is the largest `outstanding` seen. It is exact for instance pools. For a
 /// global pool, whose threads count privately, it is sampled whenever a thread's cache
-/// exchanges buffers with the shared tiers, the pool allocates, or a snapshot is taken: a
-/// spike served entirely from thread caches can be under-reported by at most what the caches
-/// held.
+/// exchanges buffers with the shared tiers, the pool allocates, or a snapshot is taken, from
+/// what each thread last published: a spike served entirely from thread caches can be
+/// under-reported, and with several threads a sample can count buffers that another thread
+/// has already put back in its cache, in either case by at most what the caches hold.
 ///
 /// # Examples
 /// ```
