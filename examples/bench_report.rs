@@ -4,11 +4,14 @@
 //!
 //! ```text
 //! cargo bench -p bytepool
-//! cargo run --release --example bench_report [-- CRITERION_DIR [OUT_DIR]]
+//! cargo run --release --example bench_report [-- CRITERION_DIR [OUT_DIR [EARLIER_RUN...]]]
 //! ```
 //!
 //! `CRITERION_DIR` defaults to `target/criterion` and `OUT_DIR` to `docs`, both under the
-//! workspace root. Each result is read from `<group>/<function>/<parameter>/new/`:
+//! workspace root. Each `EARLIER_RUN` is a copy of `target/criterion` saved after an earlier
+//! `cargo bench`: every target is then computed within each run and reported as the median of
+//! those ratios, with each run's value beside it (a shared machine's noise moves single runs by
+//! tens of percent). The per-group tables and the chart show the first run. Each result is read from `<group>/<function>/<parameter>/new/`:
 //! `benchmark.json` for the names (criterion mangles them in directory names) and
 //! `estimates.json` for `median.point_estimate`, in nanoseconds per iteration. Benchmarks that
 //! declare a throughput in elements are shown per element. Only std: the JSON is parsed by the
@@ -27,15 +30,10 @@ fn main() {
         .map_or_else(|| root.join("target").join("criterion"), PathBuf::from);
     let out_dir = args.next().map_or_else(|| root.join("docs"), PathBuf::from);
 
-    let results = match collect(&criterion_dir) {
-        Ok(results) if !results.is_empty() => results,
-        Ok(_) => fail(&format!(
-            "no results under {} (run `cargo bench -p bytepool` first)",
-            criterion_dir.display()
-        )),
-        Err(err) => fail(&format!("reading {}: {err}", criterion_dir.display())),
-    };
-    let report = Report::new(results);
+    let mut report = Report::new(read_run(&criterion_dir));
+    report.earlier = args
+        .map(|dir| Report::new(read_run(Path::new(&dir))))
+        .collect();
     if let Err(err) = fs::create_dir_all(&out_dir) {
         fail(&format!("creating {}: {err}", out_dir.display()));
     }
@@ -45,6 +43,18 @@ fn main() {
             fail(&format!("writing {}: {err}", path.display()));
         }
         println!("wrote {}", path.display());
+    }
+}
+
+/// Every result of one `cargo bench` run, or exits with an error.
+fn read_run(criterion_dir: &Path) -> Vec<Measurement> {
+    match collect(criterion_dir) {
+        Ok(results) if !results.is_empty() => results,
+        Ok(_) => fail(&format!(
+            "no results under {} (run `cargo bench -p bytepool` first)",
+            criterion_dir.display()
+        )),
+        Err(err) => fail(&format!("reading {}: {err}", criterion_dir.display())),
     }
 }
 
@@ -272,6 +282,8 @@ impl Group {
 
 struct Report {
     groups: Vec<Group>,
+    /// Earlier runs of the same benchmarks: targets are reported as medians over all runs.
+    earlier: Vec<Report>,
 }
 
 impl Report {
@@ -291,7 +303,10 @@ impl Report {
                 .position(|s| s.group == g.name)
                 .unwrap_or(GROUPS.len())
         });
-        Report { groups }
+        Report {
+            groups,
+            earlier: Vec::new(),
+        }
     }
 
     fn group(name: String, results: Vec<Measurement>) -> Group {
@@ -488,9 +503,28 @@ impl Report {
              Ratios are medians divided; below 1 the first named is faster. Numbers from a \
              shared 2-core machine are rough: compare ratios, not nanoseconds.\n\n",
         );
-        md.push_str("## Targets\n\n| target | measured | goal | met |\n|---|---|---|---|\n");
-        for t in self.targets() {
-            let _ = writeln!(
+        let runs: Vec<Vec<Target>> = std::iter::once(self)
+            .chain(&self.earlier)
+            .map(Report::targets)
+            .collect();
+        if runs.len() > 1 {
+            let _ = write!(
+                md,
+                "## Targets\n\nThe median over {} runs of `cargo bench`, each ratio taken \
+                 within one run; then each run's value, this one first.\n\n\
+                 | target | measured | goal | met | runs |\n|---|---|---|---|---|\n",
+                runs.len()
+            );
+        } else {
+            md.push_str("## Targets\n\n| target | measured | goal | met |\n|---|---|---|---|\n");
+        }
+        for (i, first) in runs[0].iter().enumerate() {
+            let values: Vec<f64> = runs.iter().filter_map(|run| run.get(i)?.value).collect();
+            let t = Target {
+                value: median(&values),
+                ..first.clone()
+            };
+            let _ = write!(
                 md,
                 "| {} | {} | {} | {} |",
                 t.label,
@@ -502,6 +536,11 @@ impl Report {
                     None => "not run",
                 }
             );
+            if runs.len() > 1 {
+                let each: Vec<String> = values.iter().map(|&v| t.unit.show(v)).collect();
+                let _ = write!(md, " {} |", each.join(", "));
+            }
+            md.push('\n');
         }
         for g in &self.groups {
             let unit = if g.per_element() {
@@ -693,6 +732,18 @@ impl Report {
     }
 }
 
+/// The median of `values` (the mean of the middle two for an even count); `None` when empty.
+fn median(values: &[f64]) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    match sorted.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(sorted[mid]),
+        _ => Some((sorted[mid - 1] + sorted[mid]) / 2.0),
+    }
+}
+
 fn table_header(md: &mut String, parameters: &[String]) {
     md.push_str("| function |");
     for p in parameters {
@@ -714,6 +765,7 @@ fn table_row(md: &mut String, first: &str, cells: impl Iterator<Item = String>) 
 }
 
 /// A checked performance target.
+#[derive(Clone)]
 struct Target {
     label: String,
     value: Option<f64>,
@@ -1170,6 +1222,29 @@ mod tests {
             md.contains("| `bytepool_global` | 3.00 ns (0.30×) | 3.00 ns |"),
             "{md}"
         );
+        assert!(md.contains("| 0.30× | ≤ 0.35× | yes |\n"), "{md}");
+
+        // Two earlier runs: each target is the median of the three runs' ratios.
+        let mut runs = Report::new(vec![
+            m("round_trip", "Vec::with_capacity", "128", 10.0),
+            m("round_trip", "bytepool_global", "128", 3.0),
+        ]);
+        runs.earlier = [5.0, 4.0]
+            .map(|ns| {
+                Report::new(vec![
+                    m("round_trip", "Vec::with_capacity", "128", 10.0),
+                    m("round_trip", "bytepool_global", "128", ns),
+                ])
+            })
+            .into();
+        let md = runs.markdown();
+        assert!(
+            md.contains("| 0.40× | ≤ 0.35× | **no** | 0.30×, 0.50×, 0.40× |"),
+            "{md}"
+        );
+        assert_eq!(median(&[3.0, 1.0, 2.0, 10.0]), Some(2.5));
+        assert_eq!(median(&[]), None);
+
         let svg = report.svg();
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
         assert!(svg.contains("vec![0u8;N]") && !svg.contains("<0"));
