@@ -53,6 +53,7 @@ trait Peer: Sync {
     fn take(&self) -> Self::Handle<'_>;
 
     /// Returns a buffer (possibly on another thread than the one that took it).
+    #[inline(always)]
     fn give<'a>(&'a self, handle: Self::Handle<'a>) {
         drop(handle);
     }
