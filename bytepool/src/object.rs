@@ -713,17 +713,14 @@ impl<T: 'static> Drop for PoolBox<T> {
         // An instance pool's reference leaves the slot, so that idle objects do not keep their
         // pool alive; a process-wide pool's `'static` one stays for the next hand-out, which
         // spares writing it twice per round trip.
-        let instance;
-        let shared: &ObjShared<T> = match slot.value.home {
-            Some(ObjHome::Global(shared)) => shared,
-            Some(ObjHome::Instance(_)) => match slot.value.home.take() {
-                Some(ObjHome::Instance(shared)) => {
-                    instance = shared;
-                    &instance
-                }
-                _ => unreachable!("the home was just matched as an instance"),
-            },
-            None => return,
+        let instance = slot
+            .value
+            .home
+            .take_if(|home| matches!(home, ObjHome::Instance(_)));
+        let shared: &ObjShared<T> = match (&slot.value.home, &instance) {
+            (Some(ObjHome::Global(shared)), _) => shared,
+            (_, Some(home)) => home.shared(),
+            _ => return,
         };
         if std::thread::panicking() {
             // Do not run user code while unwinding: a second panic would abort.
