@@ -201,9 +201,8 @@ impl fmt::Display for Bytes {
     }
 }
 
-/// The counters of one tier, in a [`Counters`] block.
-/// One tier's counters. Aligned so that no two threads' blocks share a cache line (each
-/// thread writes its own block on every operation).
+/// The counters of one tier, in a [`Counters`] block. Aligned so that no two threads' blocks
+/// share a cache line (each thread writes its own block on every operation).
 #[derive(Debug, Default)]
 #[repr(align(128))]
 pub(crate) struct TierCounters {
@@ -217,7 +216,6 @@ pub(crate) struct TierCounters {
     prewarmed: AtomicU64,
 }
 
-/// A block of counters: one per thread for global pools, one shared per pool.
 /// A block of counters: one per thread that uses a global pool through its cache (written by
 /// that thread alone), and one shared per pool. Aligned, like [`TierCounters`], so that another
 /// thread's data never shares a cache line with it.
