@@ -289,11 +289,11 @@ impl<T: Tiers> BytePool<T> {
     /// ```
     #[inline(always)]
     pub fn get(&self, len: usize) -> BufferMut {
-        let block = match self.pop_cached(len) {
-            Some(block) => block,
-            None => self.get_block_slow(len),
+        let (block, home) = match self.pop_cached(len) {
+            Some(block) => (block, Home::global(VtableFor::<T>::VTABLE)),
+            None => (self.get_block_slow(len), self.home()),
         };
-        self.wrap(block, len)
+        BufferMut::from_block(block, len, home)
     }
 
     #[inline(never)]
@@ -318,11 +318,11 @@ impl<T: Tiers> BytePool<T> {
     /// ```
     #[inline]
     pub fn try_get(&self, len: usize) -> Result<BufferMut, Error> {
-        let block = match self.pop_cached(len) {
-            Some(block) => block,
-            None => self.try_get_block_slow(len)?,
+        let (block, home) = match self.pop_cached(len) {
+            Some(block) => (block, Home::global(VtableFor::<T>::VTABLE)),
+            None => (self.try_get_block_slow(len)?, self.home()),
         };
-        Ok(self.wrap(block, len))
+        Ok(BufferMut::from_block(block, len, home))
     }
 
     /// The hot path of a get from a process-wide pool: a block from the calling thread's
@@ -351,12 +351,6 @@ impl<T: Tiers> BytePool<T> {
             return Ok(Block::default());
         }
         acquire::<T>(&self.shared, len)
-    }
-
-    /// The handle for `block`, of which the caller uses `len` bytes.
-    #[inline(always)]
-    fn wrap(&self, block: Block, len: usize) -> BufferMut {
-        BufferMut::from_block(block, len, self.home())
     }
 
     /// An empty buffer (length 0) from the tier that holds `capacity` bytes.
