@@ -157,6 +157,54 @@ fn counters_of_exited_threads_are_kept() {
     }
 }
 
+/// Buffers that another thread-local's destructor returns after the thread's cache has been
+/// emptied (its destructor ran first) reach the shared tiers, and a get from there is served;
+/// nothing is lost or counted twice.
+#[test]
+fn buffers_returned_after_the_thread_cache_retired_reach_the_pool() {
+    bytepool::define_tiers! {
+        LateTiers = [64, 128];
+    }
+    /// Holds buffers until the thread's locals are destroyed, then returns them and takes one.
+    struct Late(Vec<bytepool::BufferMut>);
+    impl Drop for Late {
+        fn drop(&mut self) {
+            self.0.clear();
+            let again = LateTiers::pool().get(64);
+            assert_eq!(again.capacity(), 64);
+        }
+    }
+    thread_local! {
+        static LATE: std::cell::RefCell<Option<Late>> = const { std::cell::RefCell::new(None) };
+    }
+    thread::spawn(|| {
+        // Registered before the pool's thread-locals, so (destructors run last-registered
+        // first) `Late` is dropped after the cache has been emptied into the shared tiers.
+        LATE.with(|_| {});
+        let cached: Vec<_> = (0..4).map(|_| LateTiers::pool().get(60)).collect();
+        drop(cached); // into this thread's magazine
+        let held = (0..3).map(|_| LateTiers::pool().get(100)).collect();
+        LATE.with(|late| late.borrow_mut().replace(Late(held)));
+    })
+    .join()
+    .unwrap();
+    let s = LateTiers::pool().stats();
+    check_relations(&s);
+    assert_eq!(
+        (s.total_gets, s.total_puts, s.outstanding),
+        (8, 8, 0),
+        "{s}"
+    );
+    assert_eq!(s.discarded, 0, "{s}");
+    if POOLING {
+        assert_eq!((s.tiers[0].idle, s.tiers[1].idle), (4, 3), "{s}");
+        assert_eq!(
+            s.tiers[0].hits, 1,
+            "the late get found a flushed block: {s}"
+        );
+    }
+}
+
 #[test]
 fn buffers_returned_on_another_thread_find_their_way_back() {
     bytepool::define_tiers! {

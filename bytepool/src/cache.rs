@@ -9,8 +9,12 @@
 //! thread lands in that thread's magazine and reaches the shared tier when it spills; at thread
 //! exit every magazine is flushed to the shared tiers.
 
-use std::cell::{Cell, OnceCell};
+use std::cell::Cell;
 use std::fmt;
+
+use crate::raw::Stack;
+#[cfg(not(loom))]
+use crate::raw::{Anchor, Anchored};
 
 use crate::ring::Ring;
 use crate::stats::{Counters, Event, Registry, TierCounters};
@@ -106,34 +110,73 @@ impl<B> Tier<B> {
     }
 }
 
-/// A thread's cache for one global pool: its magazines and its counter block.
+/// A thread's cache for one global pool: its magazines and the link to its counter block.
 ///
-/// Every field is a `Cell` or a `OnceCell`: an operation never holds a borrow while user code
-/// (a `Drop` of a pooled object) runs, so a re-entrant pool operation on the same thread simply
-/// uses the cache too, and the hot path has no borrow flag to set and clear.
+/// It has no destructor (every field is a `Cell`, an [`Anchor`] or a destructor-free
+/// [`Stack`]), so `thread_local!` reaches it without a "destroyed yet?" check. Its link to the
+/// pool, [`Attached`], lives in a second thread-local, a [`Keeper`](crate::raw::Keeper), whose
+/// destructor empties
+/// the magazines into the pool at thread exit. No field is borrowed while user code (a `Drop`
+/// of a pooled object) runs, so a re-entrant pool operation on the same thread simply uses the
+/// cache too.
 ///
 /// Generated per tier set by `define_tiers!` (and per type by `#[derive(Pooled)]`); not part
 /// of the public API.
 #[doc(hidden)]
 pub struct ThreadCache<B: 'static, M: ?Sized = [Magazine<B>]> {
-    attached: OnceCell<Attached<B>>,
+    #[cfg(not(loom))]
+    attached: Anchor<Attached<B>>,
+    /// Keeps an `Attached` in this thread's keeper and anchors it here (generated).
+    #[cfg(not(loom))]
+    hold: fn(Attached<B>) -> bool,
+    /// Loom drops a thread's locals all at once, so one cannot reach another from its
+    /// destructor: there the cache keeps its link itself and each magazine empties itself.
+    #[cfg(loom)]
+    attached: std::cell::OnceCell<Attached<B>>,
     mags: M,
 }
 
 impl<B, const N: usize> ThreadCache<B, [Magazine<B>; N]> {
+    /// An empty cache, attached to its pool on first use through `hold`.
+    #[must_use]
+    #[cfg(not(loom))]
+    pub const fn new(hold: fn(Attached<B>) -> bool) -> Self {
+        ThreadCache {
+            attached: Anchor::new(),
+            hold,
+            mags: [const { Magazine::new() }; N],
+        }
+    }
+
     /// An empty cache, attached to its pool on first use.
     #[must_use]
-    pub const fn new() -> Self {
+    #[cfg(loom)]
+    pub fn new() -> Self {
         ThreadCache {
-            attached: OnceCell::new(),
+            attached: std::cell::OnceCell::new(),
             mags: [const { Magazine::new() }; N],
         }
     }
 }
 
+#[cfg(loom)]
 impl<B, const N: usize> Default for ThreadCache<B, [Magazine<B>; N]> {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(not(loom))]
+impl<B, const N: usize> Anchored for ThreadCache<B, [Magazine<B>; N]> {
+    type Target = Attached<B>;
+
+    fn anchor(&self) -> &Anchor<Attached<B>> {
+        &self.attached
+    }
+
+    fn retire(&self) {
+        let cache: &ThreadCache<B> = self;
+        cache.retire();
     }
 }
 
@@ -145,9 +188,10 @@ impl<B, M: ?Sized> fmt::Debug for ThreadCache<B, M> {
     }
 }
 
-/// The link from a thread's cache to its pool; dropping it (at thread exit) retires the
-/// thread's counters.
-struct Attached<B: 'static> {
+/// The link from a thread's cache to its pool, kept by the thread's
+/// [`Keeper`](crate::raw::Keeper); dropping it (at thread exit) retires the thread's counters.
+#[doc(hidden)]
+pub struct Attached<B: 'static> {
     core: &'static Core<B>,
     counters: Arc<Counters>,
     /// `counters.tiers()`, held here so the hot path reaches a tier's counters in one load.
@@ -175,82 +219,79 @@ impl<B> Drop for Attached<B> {
     }
 }
 
+impl<B> fmt::Debug for Attached<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Attached").finish_non_exhaustive()
+    }
+}
+
 /// The most blocks of one tier a thread's cache keeps (a power of two).
 pub(crate) const MAGAZINE_SLOTS: usize = 32;
-const _: () = assert!(MAGAZINE_SLOTS.is_power_of_two());
 
-/// One tier's stack of idle blocks in one thread: `slots[..len]` hold them.
-///
-/// The slots live in the thread-local itself, so a pop or push is a few loads and stores at
-/// fixed offsets from the thread pointer: no pointer to follow, no bounds check (an index is
-/// masked, and `len <= limit <= MAGAZINE_SLOTS` always holds).
+/// One tier's stack of idle blocks in one thread, inline in the thread-local: a pop or push is
+/// a few loads and stores at fixed offsets from the thread pointer, with no pointer to follow.
+/// Its limit is 0 until the cache attaches (so a magazine that is not attached is empty and
+/// full at once), then the tier's `cache_limit`, and 0 again once the thread retires it.
 #[doc(hidden)]
 pub struct Magazine<B: 'static> {
-    len: Cell<usize>,
-    /// How many slots this tier may use: 0 until the cache attaches (so a magazine that is not
-    /// attached is empty and full at once), then the tier's `cache_limit`.
-    limit: Cell<usize>,
-    /// Where the blocks go when the thread exits: the pool and tier index.
+    stack: Stack<B, MAGAZINE_SLOTS>,
+    /// Under loom, where the magazine empties itself when dropped: its pool and tier.
+    #[cfg(loom)]
     home: Cell<Option<(&'static Core<B>, usize)>>,
-    slots: [Cell<Option<B>>; MAGAZINE_SLOTS],
 }
 
 impl<B> Magazine<B> {
     const fn new() -> Self {
         Magazine {
-            len: Cell::new(0),
-            limit: Cell::new(0),
+            stack: Stack::new(),
+            #[cfg(loom)]
             home: Cell::new(None),
-            slots: [const { Cell::new(None) }; MAGAZINE_SLOTS],
         }
     }
 
-    /// The slot at `index`, which is below `limit` (the mask only spares a bounds check).
-    #[inline(always)]
-    fn slot(&self, index: usize) -> &Cell<Option<B>> {
-        &self.slots[index & (MAGAZINE_SLOTS - 1)]
+    /// Gives the magazine back to the pool: no more pushes, every block parked in the shared
+    /// tier (or freed and counted as discarded when it is full).
+    fn retire(&self, core: &Core<B>, tier: usize) {
+        self.stack.set_limit(0);
+        let counters = &core.registry.shared;
+        while let Some(block) = self.pop() {
+            if let Err(block) = core.tiers[tier].park(block) {
+                counters.count(Event::Discard, false);
+                counters.count(Event::Freed(tier), false);
+                drop(block);
+            }
+        }
     }
 
     /// The newest block, if any.
-    #[inline]
+    #[inline(always)]
     fn pop(&self) -> Option<B> {
-        let top = self.len.get().checked_sub(1)?;
-        let block = self.slot(top).take();
-        self.len.set(top);
-        block
+        self.stack.pop()
     }
 
     /// Keeps `block`, or hands it back when the magazine is full (or not attached).
-    #[inline]
+    #[inline(always)]
     fn push(&self, block: B) -> Result<(), B> {
-        let len = self.len.get();
-        if len >= self.limit.get() {
-            return Err(block);
-        }
-        // The slot above the top is empty: `stray` is always `None`.
-        let stray = self.slot(len).replace(Some(block));
-        self.len.set(len + 1);
-        if let Some(stray) = stray {
-            drop_cold(stray);
-        }
-        Ok(())
+        self.stack.push(block)
     }
 
     fn len(&self) -> usize {
-        self.len.get()
+        self.stack.len()
     }
 
     /// The most blocks kept (0 before the cache attaches).
     fn limit(&self) -> usize {
-        self.limit.get()
+        self.stack.limit()
     }
 }
 
-/// Drops `value` out of line, keeping a hot path free of drop code it never runs.
-#[cold]
-#[inline(never)]
-fn drop_cold<T>(value: T) {
-    drop(value);
+#[cfg(loom)]
+impl<B> Drop for Magazine<B> {
+    fn drop(&mut self) {
+        if let Some((core, tier)) = self.home.get() {
+            self.retire(core, tier);
+        }
+    }
 }
 
 impl<B> fmt::Debug for Magazine<B> {
@@ -261,25 +302,10 @@ impl<B> fmt::Debug for Magazine<B> {
     }
 }
 
-impl<B> Drop for Magazine<B> {
-    fn drop(&mut self) {
-        if let Some((core, tier)) = self.home.get() {
-            // The thread is exiting: its idle blocks go to the shared tier.
-            let counters = &core.registry.shared;
-            while let Some(block) = self.pop() {
-                if let Err(block) = core.tiers[tier].park(block) {
-                    counters.count(Event::Discard, false);
-                    counters.count(Event::Freed(tier), false);
-                    drop(block);
-                }
-            }
-        }
-    }
-}
-
 impl<B> ThreadCache<B> {
     /// Runs `f` in this thread's context for the pool `core` returns (the one this cache
-    /// belongs to), attaching the cache first if needed.
+    /// belongs to), attaching the cache first if needed; in the shared context when the
+    /// thread is exiting and the cache can no longer attach.
     #[inline]
     pub(crate) fn run<R>(
         &self,
@@ -287,22 +313,25 @@ impl<B> ThreadCache<B> {
         f: impl FnOnce(&mut Local<'_, B>) -> R,
     ) -> R {
         let attached = match self.attached.get() {
-            Some(attached) => attached,
+            Some(attached) => Some(attached),
             None => self.attach(core()),
         };
-        f(&mut Local {
-            core: attached.core,
-            counters: &attached.counters,
-            attached: Some(attached),
-            mags: Some(&self.mags),
-        })
+        match attached {
+            Some(attached) => f(&mut Local {
+                core: attached.core,
+                counters: &attached.counters,
+                attached: Some(attached),
+                mags: Some(&self.mags),
+            }),
+            None => f(&mut Local::uncached(core())),
+        }
     }
 
     /// Links this cache to `core`: registers the thread's counters and gives each magazine its
     /// slots. Nothing here runs user code, but `core` (creating the pool) might, so a
-    /// re-entrant attach is possible and the first one wins.
+    /// re-entrant attach is possible and the first one wins. `None` during thread exit.
     #[cold]
-    fn attach(&self, core: &'static Core<B>) -> &Attached<B> {
+    fn attach(&self, core: &'static Core<B>) -> Option<&Attached<B>> {
         let counters = core.registry.register(core.tiers.len());
         let attached = Attached {
             core,
@@ -310,13 +339,33 @@ impl<B> ThreadCache<B> {
             counters,
             flushed: Cell::new(0),
         };
-        // A re-entrant attach that won drops ours here, which retires its counters (unused).
-        let attached = self.attached.get_or_init(|| attached);
-        for (tier, mag) in self.mags.iter().enumerate() {
-            mag.home.set(Some((core, tier)));
-            mag.limit.set(core.tiers[tier].cache_limit);
+        // A refused `Attached` (thread exit, or a re-entrant attach that won) is dropped,
+        // which retires its counters (unused).
+        #[cfg(not(loom))]
+        (self.hold)(attached);
+        #[cfg(loom)]
+        let _ = self.attached.set(attached);
+        let attached = self.attached.get()?;
+        for (index, (mag, tier)) in self.mags.iter().zip(&*core.tiers).enumerate() {
+            mag.stack.set_limit(tier.cache_limit);
+            #[cfg(loom)]
+            mag.home.set(Some((core, index)));
+            #[cfg(not(loom))]
+            let _ = index;
         }
-        attached
+        Some(attached)
+    }
+
+    /// Empties the magazines into the shared tiers at thread exit (blocks that do not fit are
+    /// freed and counted as discarded) and refuses further pushes.
+    #[cfg(not(loom))]
+    fn retire(&self) {
+        let Some(attached) = self.attached.get() else {
+            return;
+        };
+        for (tier, mag) in self.mags.iter().enumerate() {
+            mag.retire(attached.core, tier);
+        }
     }
 
     /// The hot path of a get: a block of tier `tier` from this thread's magazine, counted (and

@@ -128,7 +128,9 @@ struct ReadmeDoctests;
 /// Not public API: items the macros' generated code refers to.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::cache::{Magazine, ThreadCache};
+    pub use crate::cache::{Attached, Magazine, ThreadCache};
+    #[cfg(not(loom))]
+    pub use crate::raw::{Anchored, Keeper};
 
     /// A byte pool's thread cache, unsized (what `Tiers::__with_cache` lends).
     pub type ByteCache = ThreadCache<Bytes>;
@@ -234,17 +236,24 @@ macro_rules! __global_static {
     }};
 }
 
-/// Runs `$f` with the calling thread's cache of type `$ty`; `None` once the thread's locals
-/// are being destroyed.
+/// Runs `$f` with the calling thread's cache of type `$ty`: a destructor-free thread-local,
+/// next to the thread-local [`Keeper`](crate::raw::Keeper) that links it to its pool and
+/// empties it at thread exit. Always `Some` (the `Option` is for loom, whose thread-locals can
+/// be destroyed).
 #[doc(hidden)]
 #[macro_export]
 #[cfg(not(loom))]
 macro_rules! __thread_cache {
     ($ty:ty, $f:expr) => {{
-        ::std::thread_local! {
-            static __CACHE: $ty = const { $crate::__private::ThreadCache::new() };
+        fn __hold(attached: <$ty as $crate::__private::Anchored>::Target) -> bool {
+            $crate::__private::Keeper::hold(&__KEEPER, &__CACHE, attached)
         }
-        __CACHE.try_with(|__cache| $f(__cache)).ok()
+        ::std::thread_local! {
+            static __CACHE: $ty = const { $crate::__private::ThreadCache::new(__hold) };
+            static __KEEPER: $crate::__private::Keeper<$ty> =
+                const { $crate::__private::Keeper::new() };
+        }
+        $crate::__private::core::option::Option::Some(__CACHE.with(|__cache| $f(__cache)))
     }};
 }
 

@@ -1,5 +1,6 @@
-//! The crate's one unsafe module: a manually reference-counted slot ([`RawArc`]) and a
-//! fallible zeroed allocation ([`alloc_zeroed`]).
+//! The crate's one unsafe module: a manually reference-counted slot ([`RawArc`]), a fallible
+//! zeroed allocation ([`alloc_zeroed`]), and the two pieces that let a thread cache live in a
+//! thread-local without a destructor ([`Stack`], [`Anchor`] with its [`Keeper`]).
 //!
 //! `RawArc` is `Arc` without the weak count and with a hook for the last release: the slot is
 //! handed back to its owner ([`Payload::last_release`]) instead of being freed, so pooled
@@ -10,8 +11,14 @@
 //! understands).
 
 use std::alloc::{self, Layout};
+use std::cell::Cell;
+use std::fmt;
 use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 use std::ptr::NonNull;
+
+#[cfg(not(loom))]
+use std::thread::LocalKey;
 
 use crate::sync::{AtomicUsize, Ordering};
 use crate::Error;
@@ -170,6 +177,237 @@ impl<P: Payload + std::fmt::Debug> std::fmt::Debug for RawArc<P> {
         f.debug_struct("RawArc")
             .field("count", &self.ref_count())
             .field("value", self.get())
+            .finish()
+    }
+}
+
+/// A bounded stack of `N` slots (a power of two) that has no destructor, so a thread-local
+/// holding it needs no destructor either and every access skips the "destroyed yet?" check
+/// that `thread_local!` makes for values with one. Values left in it are leaked: its owner
+/// empties it (a thread cache's [`Keeper`] does, at thread exit).
+///
+/// `slots[..len]` hold values; `len <= limit <= N` always. A push above `limit` is refused, so
+/// a `limit` of 0 makes the stack full and empty at once.
+pub(crate) struct Stack<B, const N: usize> {
+    len: Cell<usize>,
+    limit: Cell<usize>,
+    slots: [Cell<MaybeUninit<B>>; N],
+}
+
+impl<B, const N: usize> Stack<B, N> {
+    const INDEX_MASK: usize = {
+        assert!(N.is_power_of_two());
+        N - 1
+    };
+
+    pub(crate) const fn new() -> Self {
+        Stack {
+            len: Cell::new(0),
+            limit: Cell::new(0),
+            slots: [const { Cell::new(MaybeUninit::uninit()) }; N],
+        }
+    }
+
+    /// The newest value, if any.
+    #[inline(always)]
+    pub(crate) fn pop(&self) -> Option<B> {
+        let top = self.len.get().checked_sub(1)?;
+        self.len.set(top);
+        let slot = &self.slots[top & Self::INDEX_MASK];
+        // SAFETY: `top < len <= N`, so the mask leaves `top` as it is and `slots[top]` holds a
+        // value; lowering `len` first made this read its only owner. The stack is `!Sync` (its
+        // cells) and never lends references into its slots, so nothing else reads the slot.
+        Some(unsafe { slot.as_ptr().read().assume_init() })
+    }
+
+    /// Keeps `value`, or hands it back when `limit` values are held.
+    #[inline(always)]
+    pub(crate) fn push(&self, value: B) -> Result<(), B> {
+        let len = self.len.get();
+        if len >= self.limit.get() {
+            return Err(value);
+        }
+        // `len < limit <= N`: the slot above the top, which holds nothing.
+        self.slots[len & Self::INDEX_MASK].set(MaybeUninit::new(value));
+        self.len.set(len + 1);
+        Ok(())
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len.get()
+    }
+
+    pub(crate) fn limit(&self) -> usize {
+        self.limit.get()
+    }
+
+    /// Sets how many values the stack keeps (at most `N`). Values above a lowered limit stay
+    /// until popped; only pushes are refused.
+    pub(crate) fn set_limit(&self, limit: usize) {
+        self.limit.set(limit.min(N));
+    }
+}
+
+impl<B, const N: usize> fmt::Debug for Stack<B, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Stack")
+            .field("len", &self.len())
+            .field("limit", &self.limit())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(not(loom))]
+/// A value in a destructor-free thread-local (the cache) that points at a value kept by a
+/// second thread-local with a destructor (the [`Keeper`]). Only [`Keeper::hold`] sets it, and
+/// the keeper clears it before dropping what it points at.
+#[doc(hidden)]
+pub struct Anchor<T>(Cell<Option<NonNull<T>>>);
+
+#[cfg(not(loom))]
+impl<T> Anchor<T> {
+    pub(crate) const fn new() -> Self {
+        Anchor(Cell::new(None))
+    }
+
+    /// The kept value, while its keeper holds it.
+    #[inline(always)]
+    pub(crate) fn get(&self) -> Option<&T> {
+        // SAFETY: only `Keeper::hold` sets the pointer, to the value inside a keeper that lives
+        // in a thread-local of this same thread (the anchor is `!Send`, in a thread-local too).
+        // Thread-local storage does not move, and the keeper's destructor clears this anchor
+        // before the value is dropped. That destructor runs at thread exit, from the runtime,
+        // never nested inside a pool operation that could still hold the returned reference.
+        self.0.get().map(|ptr| unsafe { ptr.as_ref() })
+    }
+
+    fn clear(&self) {
+        self.0.set(None);
+    }
+}
+
+#[cfg(not(loom))]
+impl<T> fmt::Debug for Anchor<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Anchor")
+            .field(&self.0.get().is_some())
+            .finish()
+    }
+}
+
+#[cfg(not(loom))]
+/// A thread-local type that anchors a value kept by a [`Keeper`].
+#[doc(hidden)]
+pub trait Anchored: 'static {
+    /// What the keeper keeps.
+    type Target: 'static;
+
+    /// The anchor in this thread's value.
+    fn anchor(&self) -> &Anchor<Self::Target>;
+
+    /// Called at thread exit while the kept value is still anchored, before it is dropped.
+    fn retire(&self);
+}
+
+#[cfg(not(loom))]
+/// Keeps, in a thread-local with a destructor, the value that a destructor-free thread-local
+/// of type `C` reaches through its [`Anchor`]; at thread exit, retires the other value, clears
+/// the anchor and only then drops what it keeps.
+///
+/// The value lives in its own allocation, not inside the keeper: dropping the keeper borrows
+/// it mutably, which must not overlap the shared borrows the anchor hands out.
+#[doc(hidden)]
+pub struct Keeper<C: Anchored> {
+    /// From `Box::leak`, owned by the keeper.
+    value: Cell<Option<NonNull<C::Target>>>,
+    anchored: Cell<Option<&'static LocalKey<C>>>,
+}
+
+#[cfg(not(loom))]
+impl<C: Anchored> Keeper<C> {
+    /// A keeper holding nothing.
+    #[must_use]
+    pub const fn new() -> Self {
+        Keeper {
+            value: Cell::new(None),
+            anchored: Cell::new(None),
+        }
+    }
+
+    /// Keeps `value` in this thread's `keeper` and anchors it in this thread's `anchored`;
+    /// `false` (and `value` dropped) when the keeper is being destroyed (the thread is
+    /// exiting) or already keeps a value.
+    pub fn hold(
+        keeper: &'static LocalKey<Self>,
+        anchored: &'static LocalKey<C>,
+        value: C::Target,
+    ) -> bool {
+        keeper
+            .try_with(|keeper| {
+                if keeper.value.get().is_some() {
+                    return false;
+                }
+                let kept = NonNull::from(Box::leak(Box::new(value)));
+                if anchored
+                    .try_with(|owner| owner.anchor().0.set(Some(kept)))
+                    .is_err()
+                {
+                    // SAFETY: `kept` came from `Box::leak` just above and was anchored nowhere.
+                    drop(unsafe { Box::from_raw(kept.as_ptr()) });
+                    return false;
+                }
+                keeper.value.set(Some(kept));
+                keeper.anchored.set(Some(anchored));
+                true
+            })
+            .unwrap_or(false)
+    }
+}
+
+#[cfg(not(loom))]
+impl<C: Anchored> Default for Keeper<C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(not(loom))]
+impl<C: Anchored> Drop for Keeper<C> {
+    fn drop(&mut self) {
+        if let Some(anchored) = self.anchored.take() {
+            // A destroyed owner has no anchor left to clear.
+            let _ = anchored.try_with(|owner| {
+                // Cleared even if `retire` unwinds: the kept value is dropped next either way.
+                let _clear = ClearOnDrop(owner.anchor());
+                owner.retire();
+            });
+        }
+        if let Some(kept) = self.value.take() {
+            // SAFETY: `kept` came from `Box::leak` in `hold` and is freed only here, once (the
+            // cell is now empty). The anchor pointing at it was cleared just above, and no
+            // reference it lent is still in use: this destructor runs from the thread-exit
+            // runtime, never inside a pool operation.
+            drop(unsafe { Box::from_raw(kept.as_ptr()) });
+        }
+    }
+}
+
+#[cfg(not(loom))]
+/// Clears an anchor when dropped, also while unwinding.
+struct ClearOnDrop<'a, T>(&'a Anchor<T>);
+
+#[cfg(not(loom))]
+impl<T> Drop for ClearOnDrop<'_, T> {
+    fn drop(&mut self) {
+        self.0.clear();
+    }
+}
+
+#[cfg(not(loom))]
+impl<C: Anchored> fmt::Debug for Keeper<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Keeper")
+            .field("holds", &self.value.get().is_some())
             .finish()
     }
 }
