@@ -115,10 +115,9 @@ impl<B> Tier<B> {
 /// It has no destructor (every field is a `Cell`, an [`Anchor`] or a destructor-free
 /// [`Stack`]), so `thread_local!` reaches it without a "destroyed yet?" check. Its link to the
 /// pool, [`Attached`], lives in a second thread-local, a [`Keeper`](crate::raw::Keeper), whose
-/// destructor empties
-/// the magazines into the pool at thread exit. No field is borrowed while user code (a `Drop`
-/// of a pooled object) runs, so a re-entrant pool operation on the same thread simply uses the
-/// cache too.
+/// destructor empties the magazines into the pool at thread exit. No field is borrowed while
+/// user code (a `Drop` of a pooled object) runs, so a re-entrant pool operation on the same
+/// thread simply uses the cache too.
 ///
 /// Generated per tier set by `define_tiers!` (and per type by `#[derive(Pooled)]`); not part
 /// of the public API.
