@@ -214,9 +214,8 @@ impl<B, const N: usize> Stack<B, N> {
         let top = self.len.get().checked_sub(1)?;
         self.len.set(top);
         let slot = &self.slots[top & Self::INDEX_MASK];
-        // SAFETY: `top < len <= N`, so the mask leaves `top` as it is and `slots[top]` holds a
-        // value; lowering `len` first made this read its only owner. The stack is `!Sync` (its
-        // cells) and never lends references into its slots, so nothing else reads the slot.
+        // The stack is `!Sync` (its cells) and never lends references into its slots.
+        // SAFETY: `top < len <= N`: `slots[top]` holds a value; lowering `len` made it ours.
         Some(unsafe { slot.as_ptr().read().assume_init() })
     }
 
@@ -273,11 +272,11 @@ impl<T> Anchor<T> {
     /// The kept value, while its keeper holds it.
     #[inline(always)]
     pub(crate) fn get(&self) -> Option<&T> {
-        // SAFETY: only `Keeper::hold` sets the pointer, to the value inside a keeper that lives
-        // in a thread-local of this same thread (the anchor is `!Send`, in a thread-local too).
-        // Thread-local storage does not move, and the keeper's destructor clears this anchor
-        // before the value is dropped. That destructor runs at thread exit, from the runtime,
-        // never nested inside a pool operation that could still hold the returned reference.
+        // Only `Keeper::hold` sets the pointer: to the value its keeper (a thread-local of this
+        // thread; the anchor is `!Send`) owns. The keeper's destructor clears this anchor before
+        // it frees the value, and runs at thread exit from the runtime, never nested inside a
+        // pool operation that could still hold a reference returned here.
+        // SAFETY: so while the pointer is set, it points at a live value nobody mutates.
         self.0.get().map(|ptr| unsafe { ptr.as_ref() })
     }
 
@@ -383,10 +382,9 @@ impl<C: Anchored> Drop for Keeper<C> {
             });
         }
         if let Some(kept) = self.value.take() {
-            // SAFETY: `kept` came from `Box::leak` in `hold` and is freed only here, once (the
-            // cell is now empty). The anchor pointing at it was cleared just above, and no
-            // reference it lent is still in use: this destructor runs from the thread-exit
-            // runtime, never inside a pool operation.
+            // The anchor pointing at it was cleared just above, and no reference it lent is in
+            // use: this destructor runs from the thread-exit runtime, not inside a pool operation.
+            // SAFETY: `kept` came from `Box::leak` in `hold`; the cell is empty now, so once.
             drop(unsafe { Box::from_raw(kept.as_ptr()) });
         }
     }
