@@ -248,6 +248,13 @@ impl<B> Magazine<B> {
         }
     }
 
+    /// Lets the magazine keep up to its tier's `cache_limit` blocks of `core`'s tier `tier`.
+    fn open(&self, core: &'static Core<B>, tier: usize) {
+        self.stack.set_limit(core.tiers[tier].cache_limit);
+        #[cfg(loom)]
+        self.home.set(Some((core, tier)));
+    }
+
     /// Gives the magazine back to the pool: no more pushes, every block parked in the shared
     /// tier (or freed and counted as discarded when it is full).
     fn retire(&self, core: &Core<B>, tier: usize) {
@@ -345,12 +352,8 @@ impl<B> ThreadCache<B> {
         #[cfg(loom)]
         let _ = self.attached.set(attached);
         let attached = self.attached.get()?;
-        for (index, (mag, tier)) in self.mags.iter().zip(&*core.tiers).enumerate() {
-            mag.stack.set_limit(tier.cache_limit);
-            #[cfg(loom)]
-            mag.home.set(Some((core, index)));
-            #[cfg(not(loom))]
-            let _ = index;
+        for (tier, mag) in self.mags.iter().enumerate() {
+            mag.open(core, tier);
         }
         Some(attached)
     }
