@@ -58,6 +58,51 @@ fn growth_moves_through_tiers_then_to_plain_allocations() {
     assert_eq!(s.outstanding, 0);
     assert_eq!(s.total_gets, s.total_puts);
     assert_eq!(s.total_gets, caps.len() as u64);
+    assert_eq!(
+        tier_puts(&s),
+        [1, 1, 1],
+        "each old block went back to its own tier"
+    );
+}
+
+bytepool::define_tiers! {
+    /// Used by one test only, so its process-wide pool's numbers are that test's.
+    GrowGlobal = [16, 64, 256];
+}
+
+#[test]
+fn growth_and_shrinking_on_the_global_pool_return_each_block_to_its_tier() {
+    let pool = GrowGlobal::pool();
+    let mut buf = pool.get(10);
+    buf.resize(200, 7); // 16 -> 256
+    buf.resize(300, 7); // 256 -> unpooled
+    buf.truncate(50);
+    buf.shrink_to_fit(); // -> 64
+    assert_eq!(buf.capacity(), 64);
+    drop(buf);
+    let s = pool.stats();
+    assert_eq!(s.outstanding, 0);
+    // 16, 256 and 64 went back to their tiers (through the thread's cache); the unpooled block
+    // was freed.
+    assert_eq!(tier_puts(&s), [1, 1, 1]);
+    assert_eq!((s.oversize, s.discarded), (1, 1));
+    // A get of each size is now a hit: each block sits in the magazine of its own tier.
+    let again: Vec<_> = [16, 64, 256].iter().map(|&n| pool.get(n)).collect();
+    assert_eq!(
+        pool.stats()
+            .tiers
+            .iter()
+            .map(|t| t.hits)
+            .collect::<Vec<_>>(),
+        POOLING_HITS
+    );
+    drop(again);
+}
+
+const POOLING_HITS: [u64; 3] = if POOLING { [1, 1, 1] } else { [0, 0, 0] };
+
+fn tier_puts(s: &bytepool::Stats) -> Vec<u64> {
+    s.tiers.iter().map(|t| t.puts).collect()
 }
 
 #[test]
@@ -284,4 +329,6 @@ fn shrink_to_fit_moves_to_the_smallest_fitting_tier() {
     drop((buf, empty, big));
     let s = pool.stats();
     assert_eq!((s.outstanding, s.total_gets, s.total_puts), (0, 4, 4));
+    // The 256-byte block left by shrinking, then `buf` (16) and `empty` (256); `big` unpooled.
+    assert_eq!(tier_puts(&s), [1, 0, 2]);
 }

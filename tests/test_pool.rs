@@ -291,9 +291,12 @@ fn dropping_an_instance_pool_with_handles_outstanding_is_safe() {
 
 #[test]
 fn a_hand_written_tiers_impl_that_lies_cannot_corrupt_memory() {
+    use bytepool::__private::Vtable;
     struct Liar;
     impl Tiers for Liar {
         const SIZES: &'static [usize] = &[16, 32];
+        const __VTABLES: &'static [Vtable] =
+            &[Vtable::tier::<Self, 0>(), Vtable::tier::<Self, 1>()];
         fn class_of(_: usize) -> Option<usize> {
             Some(0) // wrong for len > 16
         }
@@ -312,4 +315,29 @@ fn a_hand_written_tiers_impl_that_lies_cannot_corrupt_memory() {
     let result = std::panic::catch_unwind(|| pool.get(20).len());
     let message = *result.unwrap_err().downcast::<String>().unwrap();
     assert!(message.contains("does not hold 20 bytes"), "{message}");
+}
+
+#[test]
+#[should_panic(
+    expected = "`Tiers::__VTABLES` must list `Vtable::tier::<Self, t>()` for each of the 2 tiers"
+)]
+fn a_hand_written_tiers_impl_with_misordered_vtables_is_refused() {
+    use bytepool::__private::Vtable;
+    struct Swapped;
+    impl Tiers for Swapped {
+        const SIZES: &'static [usize] = &[16, 32];
+        // Tier 1's vtable first: its blocks would be filed under the other tier.
+        const __VTABLES: &'static [Vtable] =
+            &[Vtable::tier::<Self, 1>(), Vtable::tier::<Self, 0>()];
+        fn class_of(len: usize) -> Option<usize> {
+            Self::SIZES.iter().position(|&size| size >= len)
+        }
+        fn __global() -> &'static BytePool<Self> {
+            panic!("no global pool")
+        }
+        fn __with_cache<R, F: FnOnce(&bytepool::__private::ByteCache) -> R>(_: F) -> Option<R> {
+            None
+        }
+    }
+    drop(BytePool::<Swapped>::new());
 }

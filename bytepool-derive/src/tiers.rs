@@ -375,6 +375,7 @@ fn expand_tiers(tiers: &Tiers<'_>) -> TokenStream {
     let ident = &def.ident;
     let literals = sizes.iter().map(|size| &size.literal);
     let count = LitInt::new(&format!("{}usize", sizes.len()), Span::call_site());
+    let indices = (0..sizes.len()).map(|t| LitInt::new(&format!("{t}usize"), Span::call_site()));
     let class_of = class_of_body(sizes);
     let isize_check = sizes.last().map(isize_assertion);
     quote! {
@@ -395,7 +396,7 @@ fn expand_tiers(tiers: &Tiers<'_>) -> TokenStream {
                     #class_of
                 }
 
-                #krate::__private::tiers_items!(#ident, #count);
+                #krate::__private::tiers_items!(#ident, #count, [#(#indices),*]);
             }
 
             impl #ident {

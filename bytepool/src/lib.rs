@@ -138,6 +138,7 @@ pub mod __private {
     pub type ByteCacheN<const N: usize> = ThreadCache<Bytes, [Magazine<Bytes>; N]>;
     type Bytes = std::boxed::Box<[u8]>;
     pub use crate::object::{AssertSend, Entry};
+    pub use crate::pool::Vtable;
     pub use crate::tiers::Tiers;
     pub use crate::{
         reset_bounded, BytePool, Capacity, Pool, PoolBox, Pooled, Reset, DEFAULT_CAPACITY,
@@ -165,7 +166,10 @@ pub mod __private {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __tiers_items {
-    ($name:ident, $tiers:expr) => {
+    ($name:ident, $tiers:expr, [$($tier:literal),*]) => {
+        const __VTABLES: &'static [$crate::__private::Vtable] =
+            &[$($crate::__private::Vtable::tier::<$name, $tier>()),*];
+
         #[inline]
         fn __global() -> &'static $crate::__private::BytePool<$name> {
             $crate::__private::global_static!(

@@ -61,6 +61,9 @@ pub struct BytePool<T: Tiers> {
 /// A pooled allocation: always fully initialised, its length is its tier's size.
 pub(crate) type Block = Box<[u8]>;
 
+/// A block just handed out, and the vtable of its tier.
+pub(crate) type Acquired = (Block, &'static Vtable);
+
 /// The state of a byte pool, shared by the pool and (for instance pools) its handles.
 pub(crate) struct Shared {
     pub(crate) core: Core<Box<[u8]>>,
@@ -290,16 +293,19 @@ impl<T: Tiers> BytePool<T> {
     #[inline(always)]
     pub fn get(&self, len: usize) -> BufferMut {
         let (block, home) = match self.pop_cached(len) {
-            Some(block) => (block, Home::global(VtableFor::<T>::VTABLE)),
-            None => (self.get_block_slow(len), self.home()),
+            Some((block, tier)) => (block, Home::global(vtable::<T>(Some(tier)))),
+            None => {
+                let (block, vtable) = self.get_block_slow(len);
+                (block, self.home(vtable))
+            }
         };
         BufferMut::from_block(block, len, home)
     }
 
     #[inline(never)]
-    fn get_block_slow(&self, len: usize) -> Block {
+    fn get_block_slow(&self, len: usize) -> Acquired {
         match self.try_get_block_slow(len) {
-            Ok(block) => block,
+            Ok(got) => got,
             Err(err) => panic!("BytePool::get({len}): {err}"),
         }
     }
@@ -319,20 +325,24 @@ impl<T: Tiers> BytePool<T> {
     #[inline]
     pub fn try_get(&self, len: usize) -> Result<BufferMut, Error> {
         let (block, home) = match self.pop_cached(len) {
-            Some(block) => (block, Home::global(VtableFor::<T>::VTABLE)),
-            None => (self.try_get_block_slow(len)?, self.home()),
+            Some((block, tier)) => (block, Home::global(vtable::<T>(Some(tier)))),
+            None => {
+                let (block, vtable) = self.try_get_block_slow(len)?;
+                (block, self.home(vtable))
+            }
         };
         Ok(BufferMut::from_block(block, len, home))
     }
 
     /// The hot path of a get from a process-wide pool: a block from the calling thread's
-    /// magazine, no shared memory touched. `None` sends the caller to the general path.
+    /// magazine, no shared memory touched, and its tier. `None` sends the caller to the
+    /// general path.
     ///
-    /// Both paths hand back a bare block (two registers) and the handle is built in one
-    /// place: merging two handles built on different paths made the compiler copy the handle
-    /// through the stack with loads wider than its stores, which stalls store forwarding.
+    /// Both paths hand back their parts and the handle is built in one place: merging two
+    /// handles built on different paths made the compiler copy the handle through the stack
+    /// with loads wider than its stores, which stalls store forwarding.
     #[inline(always)]
-    fn pop_cached(&self, len: usize) -> Option<Block> {
+    fn pop_cached(&self, len: usize) -> Option<(Block, usize)> {
         if !self.shared.global || len == 0 {
             return None;
         }
@@ -341,14 +351,15 @@ impl<T: Tiers> BytePool<T> {
         if block.len() < len {
             lying_class_of::<T>(len, tier);
         }
-        Some(block)
+        Some((block, tier))
     }
 
-    /// A block for `len` bytes from the general path (an empty one for `len == 0`).
+    /// A block for `len` bytes from the general path (an empty one for `len == 0`), and the
+    /// vtable of its tier.
     #[inline(never)]
-    fn try_get_block_slow(&self, len: usize) -> Result<Block, Error> {
+    fn try_get_block_slow(&self, len: usize) -> Result<Acquired, Error> {
         if len == 0 {
-            return Ok(Block::default());
+            return Ok((Block::default(), vtable::<T>(None)));
         }
         acquire::<T>(&self.shared, len)
     }
@@ -459,12 +470,13 @@ impl<T: Tiers> BytePool<T> {
         cached + self.shared.core.trim()
     }
 
+    /// The home of a block from this pool whose tier's vtable is `vtable`.
     #[inline(always)]
-    fn home(&self) -> Home {
+    fn home(&self, vtable: &'static Vtable) -> Home {
         if self.shared.global {
-            Home::global(VtableFor::<T>::VTABLE)
+            Home::global(vtable)
         } else {
-            Home::instance(VtableFor::<T>::VTABLE, Arc::clone(&self.shared))
+            Home::instance(vtable, Arc::clone(&self.shared))
         }
     }
 }
@@ -513,9 +525,9 @@ fn global_core<T: Tiers>() -> &'static Core<Box<[u8]>> {
     &global_shared::<T>().core
 }
 
-/// A block holding `len > 0` bytes, counted as a get.
+/// A block holding `len > 0` bytes, counted as a get, and the vtable of its tier.
 #[inline]
-fn acquire<T: Tiers>(shared: &Shared, len: usize) -> Result<Box<[u8]>, Error> {
+fn acquire<T: Tiers>(shared: &Shared, len: usize) -> Result<Acquired, Error> {
     with_local::<T, _>(shared, |local| {
         local.record_len(len, T::STATS);
         match T::class_of(len) {
@@ -523,12 +535,13 @@ fn acquire<T: Tiers>(shared: &Shared, len: usize) -> Result<Box<[u8]>, Error> {
                 if T::SIZES.get(tier).is_none_or(|&size| size < len) {
                     lying_class_of::<T>(len, tier);
                 }
-                local.get_tier(tier, T::STATS, raw::alloc_zeroed)
+                let block = local.get_tier(tier, T::STATS, raw::alloc_zeroed)?;
+                Ok((block, vtable::<T>(Some(tier))))
             }
             None => {
                 let block = raw::alloc_zeroed(len)?;
                 local.got_oversize(T::STATS);
-                Ok(block)
+                Ok((block, vtable::<T>(None)))
             }
         }
     })
@@ -545,41 +558,39 @@ fn lying_class_of<T: Tiers>(len: usize, tier: usize) -> ! {
 
 /// Takes back a block of `T`'s process-wide pool: the calling thread's magazine when it has
 /// room, the general path otherwise. The pool itself is looked up only on the general path.
+/// A global pool never zeroes on release, so the block goes back as it is.
 #[inline]
-fn release_global<T: Tiers>(block: Block) {
+fn release_global<T: Tiers>(block: Block, tier: Option<usize>) {
     let mut block = Some(block);
-    // A pooled block's capacity is exactly its tier's size, so `class_of` finds that tier (a
-    // hand-written `class_of` that lies can only misfile it: the get path checks capacities).
-    // A global pool never zeroes on release, so the block goes back as it is.
-    if let Some(tier) = block.as_deref().and_then(|b| T::class_of(b.len())) {
+    if let Some(tier) = tier {
         T::__with_cache(|cache| cache.push(tier, &mut block, T::STATS));
     }
     if let Some(block) = block {
-        release::<T>(global_shared::<T>(), block);
+        release::<T>(global_shared::<T>(), block, tier);
     }
 }
 
-/// Takes back a block handed out by [`acquire`]: to `T`'s process-wide pool when `instance`
-/// is `None`.
+/// Takes back a block of tier `tier` handed out by [`acquire`] (or a magazine): to `T`'s
+/// process-wide pool when `instance` is `None`.
 #[inline]
-fn release_to<T: Tiers>(instance: Option<&Shared>, block: Block) {
+fn release_to<T: Tiers>(instance: Option<&Shared>, block: Block, tier: Option<usize>) {
     match instance {
-        Some(shared) => release::<T>(shared, block),
-        None => release_global::<T>(block),
+        Some(shared) => release::<T>(shared, block, tier),
+        None => release_global::<T>(block, tier),
     }
 }
 
 #[inline]
-fn release<T: Tiers>(shared: &Shared, mut block: Box<[u8]>) {
-    let cap = block.len();
-    match T::class_of(cap) {
-        Some(tier) if T::SIZES[tier] == cap => {
+fn release<T: Tiers>(shared: &Shared, mut block: Block, tier: Option<usize>) {
+    debug_assert_eq!(tier.map(|t| T::SIZES[t]), tier.map(|_| block.len()));
+    match tier {
+        Some(tier) => {
             if shared.zero_on_release {
                 block.fill(0);
             }
             with_local::<T, _>(shared, |local| local.put_tier(tier, block, true, T::STATS));
         }
-        _ => {
+        None => {
             drop(block);
             with_local::<T, _>(shared, |local| local.put_oversize(T::STATS));
         }
@@ -590,23 +601,75 @@ fn detach<T: Tiers>(shared: &Shared) {
     with_local::<T, _>(shared, |local| local.detach(T::STATS));
 }
 
-/// The functions a type-erased handle calls to reach its pool.
-pub(crate) struct Vtable {
+/// What a type-erased handle knows about its block: the block's tier, and the functions that
+/// reach its pool. Each tier of a tier set has its own ([`Vtable::tier`], listed in
+/// `Tiers::__VTABLES`), and blocks above the largest tier share one more.
+///
+/// Each tier's `release` is its own function with the tier a constant in it. Computing the
+/// tier at release (from the block's length) or loading it (from the handle) puts a chain of
+/// dependent instructions on the address of the store that refills the magazine; a constant
+/// behind a predicted indirect call does not. Measured: 64 KiB refcounted round trip 35 ns ->
+/// 24 ns, 128 B plain round trip 11.5 ns -> 9.9 ns.
+#[doc(hidden)]
+pub struct Vtable {
+    /// The block's tier (its length is exactly that tier's size); `None` above the largest.
+    pub(crate) tier: Option<usize>,
     pub(crate) sizes: &'static [usize],
     pub(crate) global: fn() -> &'static Shared,
-    pub(crate) acquire: fn(&Shared, usize) -> Result<Block, Error>,
+    pub(crate) acquire: fn(&Shared, usize) -> Result<Acquired, Error>,
+    /// Takes back a block of this tier: one function per tier, with the tier a constant in it.
     pub(crate) release: fn(Option<&Shared>, Block),
     pub(crate) detach: fn(&Shared),
 }
 
-struct VtableFor<T>(PhantomData<T>);
+impl Vtable {
+    /// The vtable of tier `TIER` of `T` (`define_tiers!` lists one per tier in
+    /// `Tiers::__VTABLES`; a hand-written `Tiers` implementation does the same).
+    #[must_use]
+    pub const fn tier<T: Tiers, const TIER: usize>() -> Self {
+        Vtable::new::<T>(Some(TIER), release_tier::<T, TIER>)
+    }
 
-impl<T: Tiers> VtableFor<T> {
-    const VTABLE: &'static Vtable = &Vtable {
-        sizes: T::SIZES,
-        global: global_shared::<T>,
-        acquire: acquire::<T>,
-        release: release_to::<T>,
-        detach: detach::<T>,
-    };
+    const fn new<T: Tiers>(tier: Option<usize>, release: fn(Option<&Shared>, Block)) -> Self {
+        Vtable {
+            tier,
+            sizes: T::SIZES,
+            global: global_shared::<T>,
+            acquire: acquire::<T>,
+            release,
+            detach: detach::<T>,
+        }
+    }
+}
+
+impl fmt::Debug for Vtable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Vtable")
+            .field("tier", &self.tier)
+            .finish_non_exhaustive()
+    }
+}
+
+fn release_tier<T: Tiers, const TIER: usize>(instance: Option<&Shared>, block: Block) {
+    release_to::<T>(instance, block, Some(TIER));
+}
+
+fn release_untiered<T: Tiers>(instance: Option<&Shared>, block: Block) {
+    release_to::<T>(instance, block, None);
+}
+
+/// The vtable of `T`'s blocks above the largest tier.
+struct Untiered<T>(PhantomData<T>);
+
+impl<T: Tiers> Untiered<T> {
+    const VTABLE: &'static Vtable = &Vtable::new::<T>(None, release_untiered::<T>);
+}
+
+/// The vtable of `T`'s blocks of tier `tier` (`None`: above the largest).
+#[inline(always)]
+pub(crate) fn vtable<T: Tiers>(tier: Option<usize>) -> &'static Vtable {
+    match tier {
+        Some(tier) => &T::__VTABLES[tier],
+        None => Untiered::<T>::VTABLE,
+    }
 }

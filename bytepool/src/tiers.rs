@@ -2,6 +2,7 @@
 //! and two presets defined with the macro itself.
 
 use crate::cache::ThreadCache;
+use crate::pool::Vtable;
 use crate::BytePool;
 
 /// A list of size classes, fixed at compile time.
@@ -38,6 +39,10 @@ pub trait Tiers: Sized + Send + Sync + 'static {
     /// The index of the smallest tier that holds `len` bytes, or `None` above the largest.
     fn class_of(len: usize) -> Option<usize>;
 
+    /// One vtable per tier, in order: `Vtable::tier::<Self, t>()` for each tier `t`.
+    #[doc(hidden)]
+    const __VTABLES: &'static [Vtable];
+
     #[doc(hidden)]
     fn __global() -> &'static BytePool<Self>;
 
@@ -61,6 +66,12 @@ pub(crate) fn validate<T: Tiers>() {
     assert!(
         T::SIZES.iter().all(|&s| s <= isize::MAX as usize),
         "`Tiers::SIZES` must not exceed `isize::MAX`"
+    );
+    assert!(
+        T::__VTABLES.len() == T::SIZES.len()
+            && T::__VTABLES.iter().enumerate().all(|(t, v)| v.tier == Some(t)),
+        "`Tiers::__VTABLES` must list `Vtable::tier::<Self, t>()` for each of the {} tiers, in order",
+        T::SIZES.len()
     );
 }
 

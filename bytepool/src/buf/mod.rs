@@ -16,6 +16,7 @@ use crate::Error;
 
 /// Where a pooled block goes back to.
 pub(crate) struct Home {
+    /// The vtable of the block's tier.
     vtable: &'static Vtable,
     /// The instance pool, kept alive by this reference; `None` for a `Tiers` type's
     /// process-wide pool, reached through the vtable with no reference count.
@@ -34,6 +35,15 @@ impl Home {
         Home {
             vtable,
             instance: Some(shared),
+        }
+    }
+
+    /// Returns `block`, whose tier's vtable is `vtable`, to this home's pool (an empty block
+    /// belongs to no pool).
+    #[inline]
+    fn give_back(&self, block: Box<[u8]>, vtable: &'static Vtable) {
+        if !block.is_empty() {
+            (vtable.release)(self.instance.as_deref(), block);
         }
     }
 
@@ -273,13 +283,10 @@ impl BufferMut {
         if self.len == 0 || fits.is_none_or(|size| size >= self.capacity()) {
             return;
         }
-        let mut smaller = match (vtable.acquire)(shared, self.len) {
-            Ok(block) => block,
+        match (vtable.acquire)(shared, self.len) {
+            Ok((smaller, vtable)) => self.move_to(smaller, Some(vtable)),
             Err(err) => panic!("BufferMut::shrink_to_fit: {err}"),
-        };
-        smaller[..self.len].copy_from_slice(&self.block[..self.len]);
-        let old = mem::replace(&mut self.block, smaller);
-        self.give_back(old);
+        }
     }
 
     #[cold]
@@ -287,38 +294,29 @@ impl BufferMut {
         if needed > isize::MAX as usize {
             return Err(Error::CapacityOverflow);
         }
-        let new_block = match &self.home {
+        // Above the largest tier, grow geometrically so appends stay amortised O(1).
+        let geometric = needed.max(self.capacity().saturating_mul(2).min(isize::MAX as usize));
+        match &self.home {
             Some(home) => {
                 let (vtable, shared) = home.parts();
                 let largest = vtable.sizes.last().copied().unwrap_or(0);
-                // Above the largest tier, grow geometrically so appends stay amortised O(1).
-                let target = if needed > largest {
-                    needed.max(self.capacity().saturating_mul(2).min(isize::MAX as usize))
-                } else {
-                    needed
-                };
-                (vtable.acquire)(shared, target)?
+                let target = if needed > largest { geometric } else { needed };
+                let (bigger, vtable) = (vtable.acquire)(shared, target)?;
+                self.move_to(bigger, Some(vtable));
             }
-            None => raw::alloc_zeroed(
-                needed.max(self.capacity().saturating_mul(2).min(isize::MAX as usize)),
-            )?,
-        };
-        let mut new_block = new_block;
-        new_block[..self.len].copy_from_slice(&self.block[..self.len]);
-        let old = mem::replace(&mut self.block, new_block);
-        self.give_back(old);
+            None => self.move_to(raw::alloc_zeroed(geometric)?, None),
+        }
         Ok(())
     }
 
-    /// Returns `block` to this buffer's pool (or frees it).
-    #[inline]
-    fn give_back(&self, block: Box<[u8]>) {
-        if block.is_empty() {
-            return;
-        }
-        match &self.home {
-            Some(home) => (home.vtable.release)(home.instance.as_deref(), block),
-            None => drop(block),
+    /// Moves the bytes to `block` and gives the old block back. `vtable` is the new block's
+    /// (`None` for an unpooled buffer).
+    fn move_to(&mut self, mut block: Box<[u8]>, vtable: Option<&'static Vtable>) {
+        block[..self.len].copy_from_slice(&self.block[..self.len]);
+        let old = mem::replace(&mut self.block, block);
+        if let (Some(home), Some(vtable)) = (&mut self.home, vtable) {
+            let old_vtable = mem::replace(&mut home.vtable, vtable);
+            home.give_back(old, old_vtable);
         }
     }
 
@@ -419,9 +417,9 @@ impl Drop for BufferMut {
     #[inline]
     fn drop(&mut self) {
         // An unpooled block is freed by the drop glue; only a pooled one is taken out.
-        if self.home.is_some() {
+        if let Some(home) = &self.home {
             let block = mem::take(&mut self.block);
-            self.give_back(block);
+            home.give_back(block, home.vtable);
         }
     }
 }
