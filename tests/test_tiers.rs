@@ -5,8 +5,14 @@ use bytepool::Tiers;
 use proptest::prelude::*;
 
 bytepool::define_tiers! {
-    /// MTU-shaped tiers: not powers of two, so `class_of` is a comparison chain.
+    /// MTU-shaped tiers: not powers of two, so `class_of` is a branchless search.
     pub Irregular = [64, 256, 1500, 9000];
+
+    /// Irregular lists of 3, 5, 8 and 17 tiers: a padded search (3, 5, 17) and a full one (8).
+    pub Three = [100, 200, 300];
+    pub Five = [10, 20, 30, 40, 50];
+    pub Eight = [64, 256, 576, 1500, 4KiB, 9000, 16KiB, 64KiB];
+    pub Seventeen = [3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61];
 
     /// The 15 powers of two from 128 B to 2 MiB: `class_of` uses `leading_zeros`.
     pub PowersOfTwo = [128, 256, 512, 1KiB, 2KiB, 4KiB, 8KiB, 16KiB, 32KiB, 64KiB, 128KiB,
@@ -154,6 +160,27 @@ fn edges_suffixed() {
 }
 
 #[test]
+fn edges_of_the_padded_searches() {
+    check_edges::<Three>();
+    check_edges::<Five>();
+    check_edges::<Eight>();
+    check_edges::<Seventeen>();
+}
+
+#[test]
+fn every_len_of_the_irregular_lists() {
+    let max = if cfg!(miri) { 100 } else { 70_000 };
+    for len in 0..=max {
+        assert_eq!(
+            Seventeen::class_of(len),
+            reference::<Seventeen>(len),
+            "{len}"
+        );
+        assert_eq!(Eight::class_of(len), reference::<Eight>(len), "{len}");
+    }
+}
+
+#[test]
 fn every_len_up_to_the_largest_power_of_two() {
     let max = if cfg!(miri) { 4 << 10 } else { 2 << 20 };
     for len in 0..=max + 1 {
@@ -191,6 +218,10 @@ proptest! {
     #[test]
     fn class_of_matches_reference_irregular(len in len_near(9000)) {
         prop_assert_eq!(Irregular::class_of(len), reference::<Irregular>(len));
+        prop_assert_eq!(Three::class_of(len), reference::<Three>(len));
+        prop_assert_eq!(Five::class_of(len), reference::<Five>(len));
+        prop_assert_eq!(Eight::class_of(len), reference::<Eight>(len));
+        prop_assert_eq!(Seventeen::class_of(len), reference::<Seventeen>(len));
     }
 
     #[test]

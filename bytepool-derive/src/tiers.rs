@@ -463,14 +463,62 @@ fn class_of_body(sizes: &[Size]) -> TokenStream {
         };
     }
 
-    let arms = sizes.iter().enumerate().map(|(index, size)| {
-        let size = &size.literal;
-        let some = some(index);
-        quote!(if __len <= #size { #some })
+    // Any other list: a binary search unrolled over constants. `__t` counts the sizes below
+    // `__len`; each step compares with the pivot its prefix selects (a `match` over constants,
+    // which the compiler lowers to conditional moves or a constant lookup) and adds its step.
+    // No jump depends on the length, so random lengths cost no mispredictions, and there are
+    // ceil(log2(n)) steps where a chain of `if`s takes up to n compares and branches.
+    let (largest, below) = sizes.split_last().expect("tier lists are never empty");
+    let largest = &largest.literal;
+    let steps = search_steps(below.len()).map(|(step, pivots)| {
+        let step_lit = LitInt::new(&format!("{step}usize"), Span::call_site());
+        let pivot = match pivots.as_slice() {
+            // The first step (`2 * step` is then the padded length, above `below.len()`):
+            // `__t` is still 0.
+            [(0, only)] if step * 2 > below.len() => {
+                let only = &below[*only].literal;
+                quote!(#only)
+            }
+            _ => {
+                let arms = pivots.iter().map(|(prefix, index)| {
+                    let prefix = LitInt::new(&format!("{prefix}usize"), Span::call_site());
+                    let size = &below[*index].literal;
+                    quote!(#prefix => #size,)
+                });
+                quote!(match __t { #(#arms)* _ => ::core::primitive::usize::MAX })
+            }
+        };
+        quote! {
+            let __t = __t + if __len > #pivot { #step_lit } else { 0 };
+        }
     });
+    let zero = LitInt::new("0usize", Span::call_site());
     quote! {
-        #(#arms)else* else { #none }
+        if __len <= #largest {
+            let __t: ::core::primitive::usize = #zero;
+            #(#steps)*
+            ::core::option::Option::Some(__t)
+        } else {
+            #none
+        }
     }
+}
+
+/// The steps of a branchless binary search counting how many of `m` sorted values lie below a
+/// length: the values are padded with ones no length exceeds up to `p`, the smallest power of
+/// two above `m` (so the count, at most `m`, fits in `log2(p)` bits). For each step `s` (p/2,
+/// p/4, ..., 1): the prefixes `t` (multiples of 2s below p) whose pivot is a real value, with
+/// that value's index `t + s - 1`.
+fn search_steps(m: usize) -> impl Iterator<Item = (usize, Vec<(usize, usize)>)> {
+    let p = (m + 1).next_power_of_two();
+    std::iter::successors((p > 1).then_some(p / 2), |&s| (s > 1).then_some(s / 2)).map(move |s| {
+        let pivots = (0..p)
+            .step_by(2 * s)
+            .map(|t| (t, t + s - 1))
+            .filter(|&(_, index)| index < m)
+            .collect();
+        (s, pivots)
+    })
 }
 
 /// `Some((a, b))` when `sizes` is exactly `2^a, 2^(a+1), ..., 2^b` with at least two tiers.
@@ -740,8 +788,8 @@ mod tests {
             out.contains("=&[1_500,65536usize,0x10_0000usize,2_000_000usize];"),
             "{out}"
         );
-        assert!(out.contains("if__len<=1_500{"), "{out}");
-        assert!(out.contains("if__len<=65536usize{"), "{out}");
+        assert!(out.contains("0usize=>1_500,"), "{out}");
+        assert!(out.contains("if__len<=2_000_000usize{"), "{out}");
     }
 
     #[test]
@@ -793,7 +841,7 @@ mod tests {
     }
 
     #[test]
-    fn other_sizes_use_a_comparison_chain() {
+    fn other_sizes_use_a_branchless_search() {
         for tokens in [
             quote!(T = [64, 256, 1500, 9000]),
             quote!(T = [64]),
@@ -803,14 +851,47 @@ mod tests {
             let out = compact(tokens);
             assert!(!out.contains("leading_zeros"), "{out}");
             assert!(
-                out.contains("if__len<=64{::core::option::Option::Some(0usize)}")
-                    || out.contains("if__len<=128{::core::option::Option::Some(0usize)}"),
+                out.contains("let__t:::core::primitive::usize=0usize;"),
                 "{out}"
             );
             assert!(out.contains("else{::core::option::Option::None}"), "{out}");
         }
+        // [64, 256, 1500 | 9000]: three values below the largest, padded to four; the first
+        // step compares with 256 alone, the second picks 64 or 1500 by the first's outcome.
         let out = compact(quote!(T = [64, 256, 1500, 9000]));
-        assert!(out.contains("elseif__len<=9000{::core::option::Option::Some(3usize)}else{::core::option::Option::None}"), "{out}");
+        assert!(out.contains("if__len<=9000{"), "{out}");
+        assert!(
+            out.contains("let__t=__t+if__len>256{2usize}else{0};"),
+            "{out}"
+        );
+        assert!(
+            out.contains("let__t=__t+if__len>match__t{0usize=>64,2usize=>1500,_=>::core::primitive::usize::MAX}{1usize}else{0};"),
+            "{out}"
+        );
+        // One tier: no step at all.
+        let out = compact(quote!(T = [64]));
+        assert!(!out.contains("let__t=__t"), "{out}");
+    }
+
+    #[test]
+    fn search_steps_visit_every_value_once_per_path() {
+        for m in 0..40 {
+            let steps: Vec<_> = search_steps(m).collect();
+            // Enough steps to count up to m: 2^steps > m.
+            assert!(1usize << steps.len() > m, "m = {m}: {steps:?}");
+            // Simulate the generated code for every count 0..=m (lengths between values).
+            for count in 0..=m {
+                let mut t = 0;
+                for (step, pivots) in &steps {
+                    let pivot = pivots.iter().find(|(prefix, _)| *prefix == t).map(|p| p.1);
+                    // Value `i` is below the length exactly when `i < count`.
+                    if pivot.is_some_and(|index| index < count) {
+                        t += step;
+                    }
+                }
+                assert_eq!(t, count, "m = {m}");
+            }
+        }
     }
 
     #[test]

@@ -109,8 +109,9 @@ pub use crate::tiers::Tiers;
 ///
 /// Each definition is `attributes visibility Name = [sizes];`. Sizes are integer literals,
 /// nonzero and strictly ascending, each at most `isize::MAX`; a violation is a compile error
-/// pointing at the offending literal. The generated `class_of` is a comparison chain, or bit
-/// arithmetic when the sizes are consecutive powers of two. `Name::pool()` returns the
+/// pointing at the offending literal. The generated `class_of` is bit arithmetic when the sizes
+/// are consecutive powers of two, and otherwise a branchless binary search whose pivots are
+/// constants in the code (no table, no loop). `Name::pool()` returns the
 /// process-wide [`BytePool<Name>`](BytePool), created on first use.
 ///
 /// `#[tiers(stats = false)]` compiles the pool's statistics out;
