@@ -472,22 +472,13 @@ fn class_of_body(sizes: &[Size]) -> TokenStream {
     let largest = &largest.literal;
     let steps = search_steps(below.len()).map(|(step, pivots)| {
         let step_lit = LitInt::new(&format!("{step}usize"), Span::call_site());
-        let pivot = match pivots.as_slice() {
-            // The first step (`2 * step` is then the padded length, above `below.len()`):
-            // `__t` is still 0.
-            [(0, only)] if step * 2 > below.len() => {
-                let only = &below[*only].literal;
-                quote!(#only)
-            }
-            _ => {
-                let arms = pivots.iter().map(|(prefix, index)| {
-                    let prefix = LitInt::new(&format!("{prefix}usize"), Span::call_site());
-                    let size = &below[*index].literal;
-                    quote!(#prefix => #size,)
-                });
-                quote!(match __t { #(#arms)* _ => ::core::primitive::usize::MAX })
-            }
-        };
+        // The first step's only prefix is 0, which the compiler folds to its one pivot.
+        let arms = pivots.iter().map(|(prefix, index)| {
+            let prefix = LitInt::new(&format!("{prefix}usize"), Span::call_site());
+            let size = &below[*index].literal;
+            quote!(#prefix => #size,)
+        });
+        let pivot = quote!(match __t { #(#arms)* _ => ::core::primitive::usize::MAX });
         quote! {
             let __t = __t + if __len > #pivot { #step_lit } else { 0 };
         }
@@ -857,11 +848,12 @@ mod tests {
             assert!(out.contains("else{::core::option::Option::None}"), "{out}");
         }
         // [64, 256, 1500 | 9000]: three values below the largest, padded to four; the first
-        // step compares with 256 alone, the second picks 64 or 1500 by the first's outcome.
+        // step compares with 256 (its only prefix is 0), the second picks 64 or 1500 by the
+        // first's outcome.
         let out = compact(quote!(T = [64, 256, 1500, 9000]));
         assert!(out.contains("if__len<=9000{"), "{out}");
         assert!(
-            out.contains("let__t=__t+if__len>256{2usize}else{0};"),
+            out.contains("let__t=__t+if__len>match__t{0usize=>256,_=>::core::primitive::usize::MAX}{2usize}else{0};"),
             "{out}"
         );
         assert!(
@@ -874,7 +866,7 @@ mod tests {
     }
 
     #[test]
-    fn search_steps_visit_every_value_once_per_path() {
+    fn search_steps_count_the_values_below_every_length() {
         for m in 0..40 {
             let steps: Vec<_> = search_steps(m).collect();
             // Enough steps to count up to m: 2^steps > m.
