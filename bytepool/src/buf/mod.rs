@@ -38,12 +38,11 @@ impl Home {
         }
     }
 
-    /// Returns `block`, whose tier's vtable is `vtable`, to this home's pool (an empty block
-    /// belongs to no pool).
+    /// Returns `block`, of this home's tier, to its pool (an empty block belongs to no pool).
     #[inline]
-    fn give_back(&self, block: Box<[u8]>, vtable: &'static Vtable) {
+    fn give_back(&self, block: Box<[u8]>) {
         if !block.is_empty() {
-            (vtable.release)(self.instance.as_deref(), block);
+            (self.vtable.release)(self.instance.as_deref(), block);
         }
     }
 
@@ -315,8 +314,8 @@ impl BufferMut {
         block[..self.len].copy_from_slice(&self.block[..self.len]);
         let old = mem::replace(&mut self.block, block);
         if let (Some(home), Some(vtable)) = (&mut self.home, vtable) {
-            let old_vtable = mem::replace(&mut home.vtable, vtable);
-            home.give_back(old, old_vtable);
+            home.give_back(old);
+            home.vtable = vtable;
         }
     }
 
@@ -419,7 +418,7 @@ impl Drop for BufferMut {
         // An unpooled block is freed by the drop glue; only a pooled one is taken out.
         if let Some(home) = &self.home {
             let block = mem::take(&mut self.block);
-            home.give_back(block, home.vtable);
+            home.give_back(block);
         }
     }
 }
