@@ -317,27 +317,54 @@ fn a_hand_written_tiers_impl_that_lies_cannot_corrupt_memory() {
     assert!(message.contains("does not hold 20 bytes"), "{message}");
 }
 
+/// A hand-written `Tiers` of sizes [16, 32] with the given `__VTABLES` (otherwise correct,
+/// and without a process-wide pool); `Liar` above spells such an implementation out.
+macro_rules! tiers_with_vtables {
+    ($name:ident, $vtables:expr) => {
+        struct $name;
+        impl Tiers for $name {
+            const SIZES: &'static [usize] = &[16, 32];
+            const __VTABLES: &'static [bytepool::__private::Vtable] = $vtables;
+            fn class_of(len: usize) -> Option<usize> {
+                Self::SIZES.iter().position(|&size| size >= len)
+            }
+            fn __global() -> &'static BytePool<Self> {
+                panic!("no global pool")
+            }
+            fn __with_cache<R, F: FnOnce(&bytepool::__private::ByteCache) -> R>(_: F) -> Option<R> {
+                None
+            }
+        }
+    };
+}
+
 #[test]
 #[should_panic(
     expected = "`Tiers::__VTABLES` must list `Vtable::tier::<Self, t>()` for each of the 2 tiers"
 )]
 fn a_hand_written_tiers_impl_with_misordered_vtables_is_refused() {
     use bytepool::__private::Vtable;
-    struct Swapped;
-    impl Tiers for Swapped {
-        const SIZES: &'static [usize] = &[16, 32];
-        // Tier 1's vtable first: its blocks would be filed under the other tier.
-        const __VTABLES: &'static [Vtable] =
-            &[Vtable::tier::<Self, 1>(), Vtable::tier::<Self, 0>()];
-        fn class_of(len: usize) -> Option<usize> {
-            Self::SIZES.iter().position(|&size| size >= len)
-        }
-        fn __global() -> &'static BytePool<Self> {
-            panic!("no global pool")
-        }
-        fn __with_cache<R, F: FnOnce(&bytepool::__private::ByteCache) -> R>(_: F) -> Option<R> {
-            None
-        }
-    }
+    // Tier 1's vtable first: its blocks would be filed under the other tier.
+    tiers_with_vtables!(
+        Swapped,
+        &[Vtable::tier::<Self, 1>(), Vtable::tier::<Self, 0>()]
+    );
     drop(BytePool::<Swapped>::new());
+}
+
+#[test]
+#[should_panic(
+    expected = "`Tiers::__VTABLES` must list `Vtable::tier::<Self, t>()` for each of the 2 tiers"
+)]
+fn a_hand_written_tiers_impl_with_another_tier_sets_vtables_is_refused() {
+    use bytepool::__private::Vtable;
+    // `PowerOfTwo`'s tiers 0 and 1 (128 and 256 bytes): its blocks would go to that pool.
+    tiers_with_vtables!(
+        Foreign,
+        &[
+            Vtable::tier::<bytepool::tiers::PowerOfTwo, 0>(),
+            Vtable::tier::<bytepool::tiers::PowerOfTwo, 1>(),
+        ]
+    );
+    drop(BytePool::<Foreign>::new());
 }

@@ -39,7 +39,9 @@ pub trait Tiers: Sized + Send + Sync + 'static {
     /// The index of the smallest tier that holds `len` bytes, or `None` above the largest.
     fn class_of(len: usize) -> Option<usize>;
 
-    /// One vtable per tier, in order: `Vtable::tier::<Self, t>()` for each tier `t`.
+    /// One vtable per tier, in order: `Vtable::tier::<Self, t>()` for each tier `t`. Checked
+    /// when a pool is built: each vtable's tier and sizes must match (a vtable of another tier
+    /// set with the same sizes would file blocks in that set's pool, harmlessly but wrongly).
     #[doc(hidden)]
     const __VTABLES: &'static [Vtable];
 
@@ -69,7 +71,10 @@ pub(crate) fn validate<T: Tiers>() {
     );
     assert!(
         T::__VTABLES.len() == T::SIZES.len()
-            && T::__VTABLES.iter().enumerate().all(|(t, v)| v.tier == Some(t)),
+            && T::__VTABLES
+                .iter()
+                .enumerate()
+                .all(|(t, v)| v.tier == Some(t) && v.sizes == T::SIZES),
         "`Tiers::__VTABLES` must list `Vtable::tier::<Self, t>()` for each of the {} tiers, in order",
         T::SIZES.len()
     );
