@@ -157,6 +157,37 @@ fn counters_of_exited_threads_are_kept() {
     }
 }
 
+/// A thread's counter block is reused by the next thread once the first has exited: the next
+/// thread starts from zero, and nothing of either thread is lost or counted twice.
+#[test]
+fn a_counter_block_reused_by_the_next_thread_starts_from_zero() {
+    bytepool::define_tiers! {
+        ReusedTiers = [256];
+    }
+    let pool = ReusedTiers::pool();
+    let run = |lens: &'static [usize]| {
+        thread::spawn(move || {
+            for &len in lens {
+                drop(ReusedTiers::pool().get(len));
+            }
+        })
+        .join()
+        .unwrap();
+    };
+    run(&[10, 11, 12]);
+    run(&[20, 21]);
+    let s = pool.stats();
+    check_relations(&s);
+    assert_eq!((s.total_gets, s.total_puts, s.outstanding), (5, 5, 0));
+    assert_eq!(s.recent_lengths, [10, 11, 12, 20, 21]);
+    // And a live thread's block is counted once, next to the retired ones.
+    run(&[30]);
+    drop(pool.get(40));
+    let s = pool.stats();
+    assert_eq!((s.total_gets, s.total_puts), (7, 7));
+    assert_eq!(s.recent_lengths, [10, 11, 12, 20, 21, 30, 40]);
+}
+
 /// Buffers that another thread-local's destructor returns after the thread's cache has been
 /// emptied (its destructor ran first) reach the shared tiers, and a get from there is served;
 /// nothing is lost or counted twice.

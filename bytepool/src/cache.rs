@@ -18,7 +18,7 @@ use crate::raw::{Anchor, Anchored};
 
 use crate::ring::Ring;
 use crate::stats::{Counters, Event, Registry, TierCounters};
-use crate::sync::{Arc, ArrayQueue};
+use crate::sync::ArrayQueue;
 use crate::Error;
 
 /// `false` under the `passthrough` feature: nothing is ever kept idle.
@@ -132,6 +132,11 @@ pub struct ThreadCache<B: 'static, M: ?Sized = [Magazine<B>]> {
     /// destructor: there the cache keeps its link itself and each magazine empties itself.
     #[cfg(loom)]
     attached: std::cell::OnceCell<Attached<B>>,
+    /// The hot path's way to this thread's counters, set while attached: the block's tiers
+    /// (empty otherwise) and the block. Blocks are `&'static`, so a plain `Cell` holds them and
+    /// a counter is one load away.
+    tiers: Cell<&'static [TierCounters]>,
+    counters: Cell<Option<&'static Counters>>,
     mags: M,
 }
 
@@ -143,6 +148,8 @@ impl<B, const N: usize> ThreadCache<B, [Magazine<B>; N]> {
         ThreadCache {
             attached: Anchor::new(),
             hold,
+            tiers: Cell::new(&[]),
+            counters: Cell::new(None),
             mags: [const { Magazine::new() }; N],
         }
     }
@@ -153,6 +160,8 @@ impl<B, const N: usize> ThreadCache<B, [Magazine<B>; N]> {
     pub fn new() -> Self {
         ThreadCache {
             attached: std::cell::OnceCell::new(),
+            tiers: Cell::new(&[]),
+            counters: Cell::new(None),
             mags: [const { Magazine::new() }; N],
         }
     }
@@ -192,9 +201,7 @@ impl<B, M: ?Sized> fmt::Debug for ThreadCache<B, M> {
 #[doc(hidden)]
 pub struct Attached<B: 'static> {
     core: &'static Core<B>,
-    counters: Arc<Counters>,
-    /// `counters.tiers()`, held here so the hot path reaches a tier's counters in one load.
-    tiers: std::sync::Arc<[TierCounters]>,
+    counters: &'static Counters,
     /// This thread's net buffers handed out (by its own counters) when it last published it.
     flushed: Cell<i64>,
 }
@@ -214,7 +221,7 @@ impl<B> Attached<B> {
 impl<B> Drop for Attached<B> {
     fn drop(&mut self) {
         self.flush();
-        self.core.registry.retire(&self.counters);
+        self.core.registry.retire(self.counters);
     }
 }
 
@@ -325,7 +332,7 @@ impl<B> ThreadCache<B> {
         match attached {
             Some(attached) => f(&mut Local {
                 core: attached.core,
-                counters: &attached.counters,
+                counters: attached.counters,
                 attached: Some(attached),
                 mags: Some(&self.mags),
             }),
@@ -341,7 +348,6 @@ impl<B> ThreadCache<B> {
         let counters = core.registry.register(core.tiers.len());
         let attached = Attached {
             core,
-            tiers: std::sync::Arc::clone(counters.tiers()),
             counters,
             flushed: Cell::new(0),
         };
@@ -352,6 +358,8 @@ impl<B> ThreadCache<B> {
         #[cfg(loom)]
         let _ = self.attached.set(attached);
         let attached = self.attached.get()?;
+        self.tiers.set(attached.counters.tiers());
+        self.counters.set(Some(attached.counters));
         for (tier, mag) in self.mags.iter().enumerate() {
             mag.open(core, tier);
         }
@@ -365,6 +373,9 @@ impl<B> ThreadCache<B> {
         let Some(attached) = self.attached.get() else {
             return;
         };
+        // The counter block goes back to the pool right after this: once the magazines are
+        // empty (or a `Drop` run by emptying them unwinds), the hot path stops counting in it.
+        let _unhook = Unhook(self);
         for (tier, mag) in self.mags.iter().enumerate() {
             mag.retire(attached.core, tier);
         }
@@ -385,13 +396,11 @@ impl<B> ThreadCache<B> {
         // needed.
         let block = self.mags.get(tier)?.pop()?;
         if stats {
-            if let Some(attached) = self.attached.get() {
-                if let Some(counters) = attached.tiers.get(tier) {
-                    counters.own_hit();
-                }
-                if record {
-                    attached.counters.record_len(len, true);
-                }
+            if let Some(counters) = self.tiers.get().get(tier) {
+                counters.own_hit();
+            }
+            if let Some(counters) = self.counters.get().filter(|_| record) {
+                counters.record_len(len, true);
             }
         }
         Some(block)
@@ -414,10 +423,22 @@ impl<B> ThreadCache<B> {
             return;
         }
         if stats {
-            if let Some(counters) = self.attached.get().and_then(|a| a.tiers.get(tier)) {
+            if let Some(counters) = self.tiers.get().get(tier) {
                 counters.own_put();
             }
         }
+    }
+}
+
+/// Takes a retiring thread's counter block away from its cache's hot path when dropped.
+#[cfg(not(loom))]
+struct Unhook<'a, B: 'static>(&'a ThreadCache<B>);
+
+#[cfg(not(loom))]
+impl<B> Drop for Unhook<'_, B> {
+    fn drop(&mut self) {
+        self.0.tiers.set(&[]);
+        self.0.counters.set(None);
     }
 }
 

@@ -3,13 +3,14 @@
 //! A pool's global (per-`Tiers`) instance gives every thread its own [`Counters`], written only
 //! by that thread with plain `load` + `store` (no read-modify-write, no shared cache line), and
 //! registered with the pool so a snapshot can sum them. A thread's counters are folded into the
-//! pool's shared block when the thread exits. Instance pools and threads whose cache is gone
-//! write the shared block with `fetch_add`.
+//! pool's shared block when the thread exits, and the block waits, zeroed, for the next thread
+//! to register. Instance pools and threads whose cache is gone write the shared block with
+//! `fetch_add`.
 
 use std::fmt;
 
 use crate::ring::Ring;
-use crate::sync::{lock, Arc, AtomicU64, AtomicUsize, Mutex, Ordering};
+use crate::sync::{lock, AtomicU64, AtomicUsize, Mutex, Ordering};
 
 /// How many recent request lengths a snapshot reports.
 pub const RECENT_LENGTHS: usize = 256;
@@ -222,9 +223,7 @@ pub(crate) struct TierCounters {
 #[derive(Debug)]
 #[repr(align(128))]
 pub(crate) struct Counters {
-    /// A separate allocation, so a thread's cache can hold it directly (one load to reach a
-    /// counter on the hot path). `std`'s `Arc` under loom too: loom tracks the atomics inside.
-    tiers: std::sync::Arc<[TierCounters]>,
+    tiers: Box<[TierCounters]>,
     oversize: AtomicU64,
     untiered_puts: AtomicU64,
     discarded: AtomicU64,
@@ -265,7 +264,7 @@ impl TierCounters {
 
 impl Counters {
     /// The per-tier counters.
-    pub(crate) fn tiers(&self) -> &std::sync::Arc<[TierCounters]> {
+    pub(crate) fn tiers(&self) -> &[TierCounters] {
         &self.tiers
     }
 
@@ -342,6 +341,32 @@ impl Counters {
         (pushes.saturating_sub(RECENT_SLOTS)..pushes)
             .map(|i| self.recent[i % RECENT_SLOTS].load(Ordering::Relaxed))
             .collect()
+    }
+
+    /// Sets every counter to zero and forgets the recorded lengths, for a block that nobody
+    /// writes or reads (a retired thread's, before the next thread takes it).
+    fn clear(&self) {
+        for tier in &self.tiers {
+            for counter in [
+                &tier.puts,
+                &tier.hits,
+                &tier.misses,
+                &tier.freed,
+                &tier.prewarmed,
+            ] {
+                counter.store(0, Ordering::Relaxed);
+            }
+        }
+        for counter in [
+            &self.oversize,
+            &self.untiered_puts,
+            &self.discarded,
+            &self.detached,
+            &self.foreign_puts,
+        ] {
+            counter.store(0, Ordering::Relaxed);
+        }
+        self.recent_pushes.store(0, Ordering::Relaxed);
     }
 
     /// Adds every counter of `other` (and its recent lengths) into `self` with `fetch_add`.
@@ -423,35 +448,55 @@ fn bump(counter: &AtomicU64, n: u64, exclusive: bool) {
 pub(crate) struct Registry {
     /// Written with `fetch_add`: instance pools, threads without a cache, exited threads.
     pub(crate) shared: Counters,
-    /// One block per live thread that has used the pool through its cache.
-    live: Mutex<Vec<Arc<Counters>>>,
+    /// The blocks of the threads that use the pool through their caches.
+    blocks: Mutex<Blocks>,
     /// Net buffers handed out, as flushed by threads at slow-path events (wrapping `i64`).
     flushed: AtomicU64,
     high_water: AtomicU64,
+}
+
+/// Per-thread counter blocks. They are `&'static` so that a thread's cache can hold its block
+/// in a plain `Cell` and reach a counter in one load; a retired block is kept, zeroed, for the
+/// next thread, so the blocks ever allocated are as many as the most threads alive at once.
+#[derive(Debug)]
+struct Blocks {
+    /// One block per live thread; a snapshot sums them.
+    live: Vec<&'static Counters>,
+    /// Retired blocks, zeroed.
+    spare: Vec<&'static Counters>,
 }
 
 impl Registry {
     pub(crate) fn new(tiers: usize) -> Self {
         Registry {
             shared: Counters::new(tiers),
-            live: Mutex::new(Vec::new()),
+            blocks: Mutex::new(Blocks {
+                live: Vec::new(),
+                spare: Vec::new(),
+            }),
             flushed: AtomicU64::new(0),
             high_water: AtomicU64::new(0),
         }
     }
 
-    /// Registers a new thread's block.
-    pub(crate) fn register(&self, tiers: usize) -> Arc<Counters> {
-        let block = Arc::new(Counters::new(tiers));
-        lock(&self.live).push(Arc::clone(&block));
+    /// Registers a new thread's block: a spare one, or a new one that is never freed (only a
+    /// process-wide pool, which lives as long as the process, has thread caches).
+    pub(crate) fn register(&'static self, tiers: usize) -> &'static Counters {
+        let spare = lock(&self.blocks).spare.pop();
+        // Allocated outside the lock.
+        let block = spare.unwrap_or_else(|| Box::leak(Box::new(Counters::new(tiers))));
+        lock(&self.blocks).live.push(block);
         block
     }
 
-    /// Folds an exiting thread's block into the shared one.
-    pub(crate) fn retire(&self, block: &Arc<Counters>) {
-        let mut live = lock(&self.live);
+    /// Folds an exiting thread's block into the shared one and keeps it, zeroed, for the next
+    /// thread. The thread must not write the block any more.
+    pub(crate) fn retire(&self, block: &'static Counters) {
+        let mut blocks = lock(&self.blocks);
         self.shared.absorb(block);
-        live.retain(|b| !Arc::ptr_eq(b, block));
+        block.clear();
+        blocks.live.retain(|b| !std::ptr::eq(*b, block));
+        blocks.spare.push(block);
     }
 
     /// Adds `delta` (net buffers handed out since the caller's last flush) to the shared
@@ -486,8 +531,8 @@ impl Registry {
         let mut untiered_puts = 0;
         let mut recent = Vec::new();
         {
-            let live = lock(&self.live);
-            let blocks = || std::iter::once(&self.shared).chain(live.iter().map(|b| &**b));
+            let registered = lock(&self.blocks);
+            let blocks = || std::iter::once(&self.shared).chain(registered.live.iter().copied());
             for block in blocks() {
                 block.add_releases_to(&mut stats, &mut idle, &mut untiered_puts);
             }

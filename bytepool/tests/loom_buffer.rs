@@ -7,7 +7,7 @@
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p bytepool --release --test 'loom_*' --target-dir target/loom`
 //!
 //! Every model runs inside `loom::model`, which also fails when a loom `Arc` or atomic outlives
-//! the execution (a leaked pool, slot or counter block).
+//! the execution (a leaked pool or slot).
 #![cfg(loom)]
 
 mod common;

@@ -143,7 +143,8 @@ fn cross_thread_release_then_both_exit() {
 /// A snapshot taken while two threads get and return buffers through their caches (whose
 /// counters are written with plain stores, not read-modify-writes): no counter is ever
 /// wrapped or above what the writers could have done, and at quiescence every relation of
-/// `Stats` holds exactly.
+/// `Stats` holds exactly. In the executions where one writer exits before the other's first
+/// get, the second takes over the first's retired (zeroed) counter block.
 #[test]
 fn stats_snapshot_while_two_writers_churn() {
     run_model("stats_snapshot_while_two_writers_churn", || {
