@@ -566,8 +566,13 @@ fn release_global<T: Tiers>(block: Block, tier: Option<usize>) {
         T::__with_cache(|cache| cache.push(tier, &mut block, T::STATS));
     }
     if let Some(block) = block {
-        release::<T>(global_shared::<T>(), block, tier);
+        release_global_slow::<T>(block, tier);
     }
+}
+
+#[inline(never)]
+fn release_global_slow<T: Tiers>(block: Block, tier: Option<usize>) {
+    release::<T>(global_shared::<T>(), block, tier);
 }
 
 /// Takes back a block of tier `tier` handed out by [`acquire`] (or a magazine): to `T`'s

@@ -1,6 +1,7 @@
 //! The crate's one unsafe module: a manually reference-counted slot ([`RawArc`]), a fallible
-//! zeroed allocation ([`alloc_zeroed`]), and the two pieces that let a thread cache live in a
-//! thread-local without a destructor ([`Stack`], [`Anchor`] with its [`Keeper`]).
+//! zeroed allocation ([`alloc_zeroed`]), a value dropped by value ([`Consumed`]), and the two
+//! pieces that let a thread cache live in a thread-local without a destructor ([`Stack`],
+//! [`Anchor`] with its [`Keeper`]).
 //!
 //! `RawArc` is `Arc` without the weak count and with a hook for the last release: the slot is
 //! handed back to its owner ([`Payload::last_release`]) instead of being freed, so pooled
@@ -14,7 +15,8 @@ use std::alloc::{self, Layout};
 use std::cell::Cell;
 use std::fmt;
 use std::marker::PhantomData;
-use std::mem::MaybeUninit;
+use std::mem::{ManuallyDrop, MaybeUninit};
+use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
 
 #[cfg(not(loom))]
@@ -39,6 +41,65 @@ pub(crate) fn alloc_zeroed(size: usize) -> Result<Box<[u8]>, Error> {
     // SAFETY: `slice` was just allocated by the global allocator with the layout of `[u8; size]`,
     // is zeroed (so initialised), and is owned by nobody else: exactly what `Box<[u8]>` owns.
     Ok(unsafe { Box::from_raw(slice.as_ptr()) })
+}
+
+/// A value that is used up, by value, when its owner drops it: see [`Consumed`].
+pub(crate) trait Consume {
+    /// Runs instead of the value's drop glue.
+    fn consume(self);
+}
+
+/// Owns a `T` and hands it to [`Consume::consume`] by value when dropped.
+///
+/// `Drop` lends `&mut self`, so a handle that gives its parts away on drop must leave
+/// placeholders behind (`mem::take`), which the drop glue then inspects again after the
+/// hand-off; across an indirect call the compiler cannot prove them empty. Here the drop moves
+/// the value out once and nothing runs after `consume`, which can then be a tail call.
+pub(crate) struct Consumed<T: Consume>(ManuallyDrop<T>);
+
+impl<T: Consume> Consumed<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        Consumed(ManuallyDrop::new(value))
+    }
+
+    /// The value, without consuming it.
+    pub(crate) fn into_inner(self) -> T {
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped, so this is the only move out of the value.
+        unsafe { ManuallyDrop::take(&mut this.0) }
+    }
+}
+
+impl<T: Consume> Deref for Consumed<T> {
+    type Target = T;
+
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Consume> DerefMut for Consumed<T> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+impl<T: Consume> Drop for Consumed<T> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        // SAFETY: `drop` runs at most once, and `into_inner` forgets `self` instead of dropping
+        // it, so the value is still there and is moved out exactly once.
+        let value = unsafe { ManuallyDrop::take(&mut self.0) };
+        value.consume();
+    }
+}
+
+impl<T: Consume + fmt::Debug> fmt::Debug for Consumed<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        T::fmt(self, f)
+    }
 }
 
 /// What a [`RawArc`] does with its slot when the last reference goes.

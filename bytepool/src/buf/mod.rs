@@ -10,7 +10,7 @@ use std::mem;
 use std::ops::{Deref, DerefMut};
 
 use crate::pool::{Shared, Vtable};
-use crate::raw::{self, Payload, RawArc, Slot};
+use crate::raw::{self, Consume, Consumed, Payload, RawArc, Slot};
 use crate::sync::Arc;
 use crate::Error;
 
@@ -46,12 +46,32 @@ impl Home {
         }
     }
 
+    /// Returns `block`, of this home's tier, to its pool for good (a handle's drop).
+    #[inline(always)]
+    fn take_back(self, block: Box<[u8]>) {
+        match self.instance {
+            // Nothing runs after the release: a tail call.
+            None if !block.is_empty() => (self.vtable.release)(None, block),
+            None => {}
+            Some(shared) => release_to_instance(self.vtable, shared, block),
+        }
+    }
+
     fn parts(&self) -> (&'static Vtable, &Shared) {
         let shared = match &self.instance {
             Some(shared) => shared,
             None => (self.vtable.global)(),
         };
         (self.vtable, shared)
+    }
+}
+
+/// [`Home::take_back`] for an instance pool, out of line: the reference count released after
+/// the call would otherwise give every handle's drop a stack frame and an unwinding path.
+#[inline(never)]
+fn release_to_instance(vtable: &'static Vtable, shared: Arc<Shared>, block: Box<[u8]>) {
+    if !block.is_empty() {
+        (vtable.release)(Some(&shared), block);
     }
 }
 
@@ -77,11 +97,26 @@ impl Home {
 /// ```
 #[must_use = "dropping a buffer returns it to the pool at once"]
 pub struct BufferMut {
+    parts: Consumed<Parts>,
+}
+
+/// What a [`BufferMut`] holds; dropping the handle consumes it (see [`Consume`]).
+struct Parts {
     /// Every byte is initialised (blocks are zeroed when allocated), so any `len <= capacity`
     /// is a valid length.
     block: Box<[u8]>,
     len: usize,
     home: Option<Home>,
+}
+
+impl Consume for Parts {
+    /// Returns a pooled block home; an unpooled one is freed.
+    #[inline(always)]
+    fn consume(self) {
+        if let Some(home) = self.home {
+            home.take_back(self.block);
+        }
+    }
 }
 
 impl BufferMut {
@@ -94,21 +129,20 @@ impl BufferMut {
     /// assert_eq!(&buf[..], b"abc");
     /// ```
     pub fn new() -> Self {
+        BufferMut::from_parts(Box::default(), 0, None)
+    }
+
+    #[inline(always)]
+    fn from_parts(block: Box<[u8]>, len: usize, home: Option<Home>) -> Self {
         BufferMut {
-            block: Box::default(),
-            len: 0,
-            home: None,
+            parts: Consumed::new(Parts { block, len, home }),
         }
     }
 
     #[inline(always)]
     pub(crate) fn from_block(block: Box<[u8]>, len: usize, home: Home) -> Self {
         debug_assert!(len <= block.len());
-        BufferMut {
-            block,
-            len,
-            home: Some(home),
-        }
+        BufferMut::from_parts(block, len, Some(home))
     }
 
     /// The number of bytes in the buffer.
@@ -119,7 +153,7 @@ impl BufferMut {
     /// ```
     #[inline]
     pub fn len(&self) -> usize {
-        self.len
+        self.parts.len
     }
 
     /// Whether the buffer holds no bytes.
@@ -130,7 +164,7 @@ impl BufferMut {
     /// ```
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.parts.len == 0
     }
 
     /// The bytes the buffer holds without moving: its tier's size.
@@ -141,7 +175,7 @@ impl BufferMut {
     /// ```
     #[inline]
     pub fn capacity(&self) -> usize {
-        self.block.len()
+        self.parts.block.len()
     }
 
     /// Sets the length to 0, keeping the capacity.
@@ -155,7 +189,7 @@ impl BufferMut {
     /// ```
     #[inline]
     pub fn clear(&mut self) {
-        self.len = 0;
+        self.parts.len = 0;
     }
 
     /// Shortens the buffer to `len` bytes; does nothing if it is not longer.
@@ -170,7 +204,7 @@ impl BufferMut {
     /// ```
     #[inline]
     pub fn truncate(&mut self, len: usize) {
-        self.len = self.len.min(len);
+        self.parts.len = self.parts.len.min(len);
     }
 
     /// Sets the length to `new_len`, filling new bytes with `value`; grows as needed.
@@ -187,11 +221,12 @@ impl BufferMut {
     /// assert_eq!(&buf[..], b"x");
     /// ```
     pub fn resize(&mut self, new_len: usize, value: u8) {
-        if new_len > self.len {
-            self.reserve(new_len - self.len);
-            self.block[self.len..new_len].fill(value);
+        if new_len > self.parts.len {
+            self.reserve(new_len - self.parts.len);
+            let parts = &mut *self.parts;
+            parts.block[parts.len..new_len].fill(value);
         }
-        self.len = new_len;
+        self.parts.len = new_len;
     }
 
     /// Appends `bytes`, growing as needed.
@@ -208,9 +243,10 @@ impl BufferMut {
     #[inline]
     pub fn extend_from_slice(&mut self, bytes: &[u8]) {
         self.reserve(bytes.len());
-        let end = self.len + bytes.len();
-        self.block[self.len..end].copy_from_slice(bytes);
-        self.len = end;
+        let parts = &mut *self.parts;
+        let end = parts.len + bytes.len();
+        parts.block[parts.len..end].copy_from_slice(bytes);
+        parts.len = end;
     }
 
     /// Makes room for at least `additional` more bytes.
@@ -247,6 +283,7 @@ impl BufferMut {
     #[inline]
     pub fn try_reserve(&mut self, additional: usize) -> Result<(), Error> {
         let needed = self
+            .parts
             .len
             .checked_add(additional)
             .ok_or(Error::CapacityOverflow)?;
@@ -274,15 +311,19 @@ impl BufferMut {
     /// assert_eq!(&buf[..], b"short read");
     /// ```
     pub fn shrink_to_fit(&mut self) {
-        let Some(home) = &self.home else {
+        let Some(home) = &self.parts.home else {
             return;
         };
         let (vtable, shared) = home.parts();
-        let fits = vtable.sizes.iter().copied().find(|&size| size >= self.len);
-        if self.len == 0 || fits.is_none_or(|size| size >= self.capacity()) {
+        let fits = vtable
+            .sizes
+            .iter()
+            .copied()
+            .find(|&size| size >= self.parts.len);
+        if self.parts.len == 0 || fits.is_none_or(|size| size >= self.capacity()) {
             return;
         }
-        match (vtable.acquire)(shared, self.len) {
+        match (vtable.acquire)(shared, self.parts.len) {
             Ok((smaller, vtable)) => self.move_to(smaller, Some(vtable)),
             Err(err) => panic!("BufferMut::shrink_to_fit: {err}"),
         }
@@ -295,7 +336,7 @@ impl BufferMut {
         }
         // Above the largest tier, grow geometrically so appends stay amortised O(1).
         let geometric = needed.max(self.capacity().saturating_mul(2).min(isize::MAX as usize));
-        match &self.home {
+        match &self.parts.home {
             Some(home) => {
                 let (vtable, shared) = home.parts();
                 let largest = vtable.sizes.last().copied().unwrap_or(0);
@@ -311,9 +352,9 @@ impl BufferMut {
     /// Moves the bytes to `block` and gives the old block back. `vtable` is the new block's
     /// (`None` for an unpooled buffer).
     fn move_to(&mut self, mut block: Box<[u8]>, vtable: Option<&'static Vtable>) {
-        block[..self.len].copy_from_slice(&self.block[..self.len]);
-        let old = mem::replace(&mut self.block, block);
-        if let (Some(home), Some(vtable)) = (&mut self.home, vtable) {
+        block[..self.parts.len].copy_from_slice(&self.parts.block[..self.parts.len]);
+        let old = mem::replace(&mut self.parts.block, block);
+        if let (Some(home), Some(vtable)) = (&mut self.parts.home, vtable) {
             home.give_back(old);
             home.vtable = vtable;
         }
@@ -323,7 +364,8 @@ impl BufferMut {
     /// earlier user of the block left), like every byte of a block.
     #[cfg(feature = "bytes")]
     pub(crate) fn spare_capacity_mut(&mut self) -> &mut [u8] {
-        &mut self.block[self.len..]
+        let parts = &mut *self.parts;
+        &mut parts.block[parts.len..]
     }
 
     /// Sets the length to `len`. Every byte of a block is initialised, so any `len` up to the
@@ -338,7 +380,7 @@ impl BufferMut {
             "length {len} exceeds the capacity {}",
             self.capacity()
         );
-        self.len = len;
+        self.parts.len = len;
     }
 
     /// The buffer's bytes.
@@ -351,7 +393,7 @@ impl BufferMut {
     /// ```
     #[inline]
     pub fn as_slice(&self) -> &[u8] {
-        &self.block[..self.len]
+        &self.parts.block[..self.parts.len]
     }
 
     /// The buffer's bytes, writable.
@@ -364,7 +406,8 @@ impl BufferMut {
     /// ```
     #[inline]
     pub fn as_mut_slice(&mut self) -> &mut [u8] {
-        &mut self.block[..self.len]
+        let parts = &mut *self.parts;
+        &mut parts.block[..parts.len]
     }
 
     /// Makes the buffer shared and immutable: a reference-counted [`Buffer`].
@@ -400,26 +443,15 @@ impl BufferMut {
     /// assert_eq!((vec.as_slice(), vec.capacity()), (&b"abc"[..], 1024));
     /// ```
     #[must_use]
-    pub fn into_vec(mut self) -> Vec<u8> {
-        let block = mem::take(&mut self.block);
-        if let (Some(home), false) = (self.home.take(), block.is_empty()) {
+    pub fn into_vec(self) -> Vec<u8> {
+        let Parts { block, len, home } = self.parts.into_inner();
+        if let (Some(home), false) = (home, block.is_empty()) {
             let (vtable, shared) = home.parts();
             (vtable.detach)(shared);
         }
         let mut vec = Vec::from(block);
-        vec.truncate(self.len);
+        vec.truncate(len);
         vec
-    }
-}
-
-impl Drop for BufferMut {
-    #[inline]
-    fn drop(&mut self) {
-        // An unpooled block is freed by the drop glue; only a pooled one is taken out.
-        if let Some(home) = &self.home {
-            let block = mem::take(&mut self.block);
-            home.give_back(block);
-        }
     }
 }
 
@@ -434,11 +466,7 @@ impl From<Vec<u8>> for BufferMut {
     fn from(mut vec: Vec<u8>) -> Self {
         let len = vec.len();
         vec.resize(vec.capacity(), 0);
-        BufferMut {
-            block: vec.into_boxed_slice(),
-            len,
-            home: None,
-        }
+        BufferMut::from_parts(vec.into_boxed_slice(), len, None)
     }
 }
 
@@ -499,9 +527,9 @@ impl Extend<u8> for BufferMut {
 impl fmt::Debug for BufferMut {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BufferMut")
-            .field("len", &self.len)
+            .field("len", &self.parts.len)
             .field("capacity", &self.capacity())
-            .field("pooled", &self.home.is_some())
+            .field("pooled", &self.parts.home.is_some())
             .finish()
     }
 }
