@@ -12,7 +12,7 @@ use std::mem;
 use std::ops::{Deref, DerefMut};
 
 use crate::cache::{Core, Local, ThreadCache, Tier};
-use crate::raw::{Payload, RawArc, Slot};
+use crate::raw::{Consume, Consumed, Payload, RawArc, Slot};
 use crate::stats::{Event, Stats};
 use crate::sync::Arc;
 use crate::PoolStats;
@@ -286,9 +286,6 @@ impl<T> ObjHome<T> {
 struct ObjVtable<T: 'static> {
     get: fn(&ObjShared<T>) -> Entry<T>,
     put: fn(&ObjShared<T>, Entry<T>, bool),
-    /// Resets a returned object and puts it back (a process-wide pool calls `T::reset`
-    /// directly, so the derive's generated reset can be inlined).
-    release: fn(&ObjShared<T>, Box<Slot<Obj<T>>>),
     count: fn(&ObjShared<T>, ObjEvent),
     /// Where a handle from this pool returns (global pools: a `'static` reference, no count).
     home: fn(&Arc<ObjShared<T>>) -> ObjHome<T>,
@@ -310,8 +307,14 @@ struct ObjShared<T: 'static> {
     factory: Factory<T>,
     reset: Resetter<T>,
     vtable: &'static ObjVtable<T>,
+    /// Resets a returned object and puts it back (a process-wide pool calls `T::reset`
+    /// directly, so the derive's generated reset can be inlined). Here rather than in the
+    /// vtable: a handle's drop calls it, one load fewer.
+    release: Release<T>,
     global: bool,
 }
+
+type Release<T> = fn(&ObjShared<T>, Box<Slot<Obj<T>>>);
 
 // As for byte pools: the pool's own state is consistent after a panic, including one in the
 // user's reset (see `PoolBox`'s drop). Objects of a type that is not unwind-safe still make the
@@ -409,6 +412,7 @@ impl<T: 'static> Pool<T> {
                 factory: Box::new(factory),
                 reset: Box::new(reset),
                 vtable: &UncachedVtable::<T>::VTABLE,
+                release: UncachedVtable::<T>::RELEASE,
                 global: false,
             }),
         }
@@ -492,6 +496,7 @@ impl<T: Pooled> Pool<T> {
                 factory: Box::new(new),
                 reset: Box::new(T::reset),
                 vtable: &CachedVtable::<T>::VTABLE,
+                release: CachedVtable::<T>::RELEASE,
                 global: true,
             }),
         }
@@ -506,19 +511,18 @@ impl<T: 'static> UncachedVtable<T> {
         put: |shared, entry, returned| {
             Local::uncached(&shared.core).put_tier(0, entry, returned, true);
         },
-        release: |shared, slot| {
-            release_with(
-                shared,
-                slot,
-                |value| (shared.reset)(value),
-                |entry| {
-                    (Self::VTABLE.put)(shared, entry, true);
-                },
-            );
-        },
         count: |shared, event| count_in(&mut Local::uncached(&shared.core), event),
         home: |shared| ObjHome::Instance(Arc::clone(shared)),
         trim_cache: |_| 0,
+    };
+
+    const RELEASE: Release<T> = |shared, slot| {
+        release_with(
+            shared,
+            slot,
+            |value| (shared.reset)(value),
+            |entry| (Self::VTABLE.put)(shared, entry, true),
+        );
     };
 }
 
@@ -528,14 +532,15 @@ impl<T: Pooled> CachedVtable<T> {
     const VTABLE: ObjVtable<T> = ObjVtable {
         get: |shared| get_global::<T>(shared),
         put: put_global::<T>,
-        release: |shared, slot| {
-            release_with(shared, slot, T::reset, |entry| {
-                put_global(shared, entry, true)
-            });
-        },
         count: |shared, event| with_local::<T, _>(shared, |local| count_in(local, event)),
         home: |_| ObjHome::Global(&T::pool().shared),
         trim_cache: |shared| with_local::<T, _>(shared, |local| local.trim_cache()),
+    };
+
+    const RELEASE: Release<T> = |shared, slot| {
+        release_with(shared, slot, T::reset, |entry| {
+            put_global(shared, entry, true);
+        });
     };
 }
 
@@ -629,38 +634,82 @@ fn put_global_slow<T: Pooled>(shared: &ObjShared<T>, entry: Entry<T>, returned: 
 /// ```
 #[must_use = "dropping a handle returns the object to the pool at once"]
 pub struct PoolBox<T: 'static> {
-    // `None` only while being dropped or converted.
-    entry: Option<Box<Slot<Obj<T>>>>,
+    held: Consumed<Held<T>>,
+}
+
+/// What a [`PoolBox`] holds: its object's slot. Dropping the handle consumes it (see
+/// [`Consume`]): the object is reset and returned.
+struct Held<T: 'static>(Box<Slot<Obj<T>>>);
+
+impl<T> Consume for Held<T> {
+    #[inline(always)]
+    fn consume(self) {
+        let slot = self.0;
+        match slot.value.home {
+            // A process-wide pool's `'static` home stays in the slot for the next hand-out,
+            // which spares writing it twice per round trip.
+            Some(ObjHome::Global(shared)) => {
+                if std::thread::panicking() {
+                    return drop_while_unwinding(shared, slot);
+                }
+                (shared.release)(shared, slot);
+            }
+            _ => release_off_global(slot),
+        }
+    }
+}
+
+/// A handle dropped while its thread unwinds: the object is dropped, not reset (user code must
+/// not run now: a second panic would abort), and counted as returned then dropped.
+#[cold]
+#[inline(never)]
+fn drop_while_unwinding<T>(shared: &ObjShared<T>, slot: Box<Slot<Obj<T>>>) {
+    (shared.vtable.count)(shared, ObjEvent::DropReturned);
+    drop(slot);
+}
+
+/// The drop of a handle of an instance pool (or of no pool), out of line: the pool's reference
+/// count released after the call would otherwise give every handle's drop a stack frame.
+#[inline(never)]
+fn release_off_global<T>(mut slot: Box<Slot<Obj<T>>>) {
+    // An instance pool's reference leaves the slot, so that idle objects do not keep their
+    // pool alive.
+    let Some(ObjHome::Instance(shared)) = slot.value.home.take() else {
+        // No home (not handed out by a pool): the object is simply dropped.
+        return;
+    };
+    if std::thread::panicking() {
+        return drop_while_unwinding(&shared, slot);
+    }
+    (shared.release)(&shared, slot);
 }
 
 impl<T: 'static> PoolBox<T> {
+    #[inline(always)]
+    fn from_slot(slot: Box<Slot<Obj<T>>>) -> Self {
+        PoolBox {
+            held: Consumed::new(Held(slot)),
+        }
+    }
+
     #[inline]
     fn handed_out(entry: Entry<T>, home: ObjHome<T>) -> Self {
         let mut slot = entry.0;
-        // A process-wide pool's objects keep their home while idle (see `drop`).
+        // A process-wide pool's objects keep their home while idle (see `Held::consume`).
         slot.value.home.get_or_insert(home);
-        PoolBox { entry: Some(slot) }
+        PoolBox::from_slot(slot)
     }
 
     fn obj(&self) -> &Obj<T> {
-        match &self.entry {
-            Some(slot) => &slot.value,
-            None => unreachable!("a live PoolBox holds its slot"),
-        }
+        &self.held.0.value
     }
 
     fn obj_mut(&mut self) -> &mut Obj<T> {
-        match &mut self.entry {
-            Some(slot) => &mut slot.value,
-            None => unreachable!("a live PoolBox holds its slot"),
-        }
+        &mut self.held.0.value
     }
 
-    fn take_slot(mut self) -> Box<Slot<Obj<T>>> {
-        match self.entry.take() {
-            Some(slot) => slot,
-            None => unreachable!("a live PoolBox holds its slot"),
-        }
+    fn take_slot(self) -> Box<Slot<Obj<T>>> {
+        self.held.into_inner().0
     }
 
     /// Shares the object: a reference-counted [`PoolArc`] with a count of one. Allocates
@@ -701,33 +750,6 @@ impl<T: 'static> PoolBox<T> {
             (shared.vtable.count)(shared, ObjEvent::Detach);
         }
         value
-    }
-}
-
-impl<T: 'static> Drop for PoolBox<T> {
-    #[inline]
-    fn drop(&mut self) {
-        let Some(mut slot) = self.entry.take() else {
-            return;
-        };
-        // An instance pool's reference leaves the slot, so that idle objects do not keep their
-        // pool alive; a process-wide pool's `'static` one stays for the next hand-out, which
-        // spares writing it twice per round trip.
-        let instance = slot
-            .value
-            .home
-            .take_if(|home| matches!(home, ObjHome::Instance(_)));
-        let shared: &ObjShared<T> = match (&slot.value.home, &instance) {
-            (Some(ObjHome::Global(shared)), _) => shared,
-            (_, Some(home)) => home.shared(),
-            _ => return,
-        };
-        if std::thread::panicking() {
-            // Do not run user code while unwinding: a second panic would abort.
-            (shared.vtable.count)(shared, ObjEvent::DropReturned);
-            return;
-        }
-        (shared.vtable.release)(shared, slot);
     }
 }
 
@@ -782,7 +804,7 @@ impl<T: fmt::Debug + 'static> fmt::Debug for PoolBox<T> {
 
 impl<T> Payload for Obj<T> {
     fn last_release(slot: Box<Slot<Self>>) {
-        drop(PoolBox { entry: Some(slot) });
+        drop(PoolBox::from_slot(slot));
     }
 }
 
@@ -849,7 +871,7 @@ impl<T: 'static> PoolArc<T> {
     /// ```
     pub fn try_unwrap(self) -> Result<PoolBox<T>, Self> {
         match self.raw.try_unwrap() {
-            Ok(slot) => Ok(PoolBox { entry: Some(slot) }),
+            Ok(slot) => Ok(PoolBox::from_slot(slot)),
             Err(raw) => Err(PoolArc { raw }),
         }
     }
