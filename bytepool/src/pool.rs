@@ -55,6 +55,8 @@ const IDLE_MAX: usize = 1024;
 /// ```
 pub struct BytePool<T: Tiers> {
     shared: Arc<Shared>,
+    /// `shared.global`, here too: the hot path reads it without following the `Arc`.
+    global: bool,
     _tiers: PhantomData<fn() -> T>,
 }
 
@@ -206,6 +208,7 @@ impl<T: Tiers> Builder<T> {
                 zero_on_release: self.zero_on_release,
                 global,
             }),
+            global,
             _tiers: PhantomData,
         }
     }
@@ -343,7 +346,7 @@ impl<T: Tiers> BytePool<T> {
     /// with loads wider than its stores, which stalls store forwarding.
     #[inline(always)]
     fn pop_cached(&self, len: usize) -> Option<(Block, usize)> {
-        if !self.shared.global || len == 0 {
+        if !self.global || len == 0 {
             return None;
         }
         let tier = T::class_of(len)?;
@@ -473,7 +476,7 @@ impl<T: Tiers> BytePool<T> {
     /// The home of a block from this pool whose tier's vtable is `vtable`.
     #[inline(always)]
     fn home(&self, vtable: &'static Vtable) -> Home {
-        if self.shared.global {
+        if self.global {
             Home::global(vtable)
         } else {
             Home::instance(vtable, Arc::clone(&self.shared))
