@@ -39,8 +39,9 @@
 //!   through the `metrics` facade, for any `metrics` exporter (Prometheus, StatsD, …).
 //!
 //! # Safety and correctness
-//! The crate denies `unsafe_code` except in one small module (`raw`: a manual reference count
-//! and a fallible zeroed allocation), every block of which carries a `// SAFETY:` comment.
+//! The crate denies `unsafe_code` except in one small module (`raw`: a manual reference count,
+//! a fallible zeroed allocation, a value dropped by value, and the destructor-free thread-cache
+//! stack with its anchor), every block of which carries a `// SAFETY:` comment.
 //! Pooled memory is always initialised (blocks are zeroed when allocated), so the handles are
 //! safe code over `Box<[u8]>`. Handles are `Send + Sync` through the compiler's auto traits,
 //! not through `unsafe impl`. Atomics come from a `sync` module that switches to loom under
