@@ -373,12 +373,15 @@ impl<B> ThreadCache<B> {
         let Some(attached) = self.attached.get() else {
             return;
         };
-        // The counter block goes back to the pool right after this: once the magazines are
-        // empty (or a `Drop` run by emptying them unwinds), the hot path stops counting in it.
-        let _unhook = Unhook(self);
         for (tier, mag) in self.mags.iter().enumerate() {
             mag.retire(attached.core, tier);
         }
+        // The counter block goes back to the pool right after this. The hot path counts only
+        // after a magazine pop or push succeeds, which retired magazines refuse, so this is
+        // tidiness; a `Drop` that unwinds out of the loop above aborts the thread-exit
+        // destructor anyway.
+        self.tiers.set(&[]);
+        self.counters.set(None);
     }
 
     /// The hot path of a get: a block of tier `tier` from this thread's magazine, counted (and
@@ -427,18 +430,6 @@ impl<B> ThreadCache<B> {
                 counters.own_put();
             }
         }
-    }
-}
-
-/// Takes a retiring thread's counter block away from its cache's hot path when dropped.
-#[cfg(not(loom))]
-struct Unhook<'a, B: 'static>(&'a ThreadCache<B>);
-
-#[cfg(not(loom))]
-impl<B> Drop for Unhook<'_, B> {
-    fn drop(&mut self) {
-        self.0.tiers.set(&[]);
-        self.0.counters.set(None);
     }
 }
 
