@@ -63,6 +63,20 @@ fn get_zero_is_empty_uncounted_and_grows_into_a_tier() {
 }
 
 #[test]
+fn a_get_zero_dropped_unused_is_no_put_in_either_kind_of_pool() {
+    bytepool::define_tiers! {
+        ZeroTiers = [64, 256];
+    }
+    let instance = BytePool::<ZeroTiers>::new();
+    for pool in [ZeroTiers::pool(), &instance] {
+        drop(pool.get(0));
+        drop(pool.get(0).freeze());
+        let s = pool.stats();
+        assert_eq!((s.total_gets, s.total_puts, s.discarded), (0, 0, 0));
+    }
+}
+
+#[test]
 fn oversize_is_exact_counted_as_discarded_and_not_pooled() {
     let pool = BytePool::<Packet>::new();
     let buf = pool.get(9001);

@@ -578,16 +578,6 @@ fn release_global_slow<T: Tiers>(block: Block, tier: Option<usize>) {
     release::<T>(global_shared::<T>(), block, tier);
 }
 
-/// Takes back a block of tier `tier` handed out by [`acquire`] (or a magazine): to `T`'s
-/// process-wide pool when `instance` is `None`.
-#[inline]
-fn release_to<T: Tiers>(instance: Option<&Shared>, block: Block, tier: Option<usize>) {
-    match instance {
-        Some(shared) => release::<T>(shared, block, tier),
-        None => release_global::<T>(block, tier),
-    }
-}
-
 #[inline]
 fn release<T: Tiers>(shared: &Shared, mut block: Block, tier: Option<usize>) {
     debug_assert_eq!(tier.map(|t| T::SIZES[t]), tier.map(|_| block.len()));
@@ -613,12 +603,13 @@ fn detach<T: Tiers>(shared: &Shared) {
 /// reach its pool. Each tier of a tier set has its own ([`Vtable::tier`], listed in
 /// `Tiers::__VTABLES`), and blocks above the largest tier share one more.
 ///
-/// Each tier's `release` is its own function with the tier a constant in it. Computing the
-/// tier at release (from the block's length) or loading it (from the handle) puts a chain of
-/// dependent instructions on the address of the store that refills the magazine; a constant
-/// behind a predicted indirect call does not. Measured with criterion against computing it:
-/// 64 KiB round trip 12.0 -> 10.8 ns, refcounted 32.9 -> 22.3 ns (128 B, whose `class_of` is
-/// one predicted compare, unchanged).
+/// Each tier's releases are their own functions with the tier a constant in them; the global one
+/// takes nothing but the block, so a handle's drop passes no pool and the release does not test for
+/// one (an instance pool's handle calls the other). Computing the tier at release (from the block's
+/// length) or loading it (from the handle) puts a chain of dependent instructions on the address of
+/// the store that refills the magazine; a constant behind a predicted indirect call does not.
+/// Measured with criterion against computing it: 64 KiB round trip 12.0 -> 10.8 ns, refcounted 32.9
+/// -> 22.3 ns (128 B, whose `class_of` is one predicted compare, unchanged).
 #[doc(hidden)]
 pub struct Vtable {
     /// The block's tier (its length is exactly that tier's size); `None` above the largest.
@@ -626,8 +617,11 @@ pub struct Vtable {
     pub(crate) sizes: &'static [usize],
     pub(crate) global: fn() -> &'static Shared,
     pub(crate) acquire: fn(&Shared, usize) -> Result<Acquired, Error>,
-    /// Takes back a block of this tier: one function per tier, with the tier a constant in it.
-    pub(crate) release: fn(Option<&Shared>, Block),
+    /// Takes back a block of this tier to `T`'s process-wide pool: one function per tier, with
+    /// the tier a constant in it. A handle's drop tail-calls it with nothing else to pass.
+    pub(crate) release_global: fn(Block),
+    /// Takes back a block of this tier to an instance pool.
+    pub(crate) release_instance: fn(&Shared, Block),
     pub(crate) detach: fn(&Shared),
 }
 
@@ -636,16 +630,25 @@ impl Vtable {
     /// `Tiers::__VTABLES`; a hand-written `Tiers` implementation does the same).
     #[must_use]
     pub const fn tier<T: Tiers, const TIER: usize>() -> Self {
-        Vtable::new::<T>(Some(TIER), release_tier::<T, TIER>)
+        Vtable::new::<T>(
+            Some(TIER),
+            release_global_tier::<T, TIER>,
+            release_instance_tier::<T, TIER>,
+        )
     }
 
-    const fn new<T: Tiers>(tier: Option<usize>, release: fn(Option<&Shared>, Block)) -> Self {
+    const fn new<T: Tiers>(
+        tier: Option<usize>,
+        release_global: fn(Block),
+        release_instance: fn(&Shared, Block),
+    ) -> Self {
         Vtable {
             tier,
             sizes: T::SIZES,
             global: global_shared::<T>,
             acquire: acquire::<T>,
-            release,
+            release_global,
+            release_instance,
             detach: detach::<T>,
         }
     }
@@ -659,19 +662,37 @@ impl fmt::Debug for Vtable {
     }
 }
 
-fn release_tier<T: Tiers, const TIER: usize>(instance: Option<&Shared>, block: Block) {
-    release_to::<T>(instance, block, Some(TIER));
+fn release_global_tier<T: Tiers, const TIER: usize>(block: Block) {
+    release_global::<T>(block, Some(TIER));
 }
 
-fn release_untiered<T: Tiers>(instance: Option<&Shared>, block: Block) {
-    release_to::<T>(instance, block, None);
+fn release_instance_tier<T: Tiers, const TIER: usize>(shared: &Shared, block: Block) {
+    release::<T>(shared, block, Some(TIER));
+}
+
+/// Above the largest tier: an empty block (from a `get(0)`) was never counted as a get, so it
+/// goes nowhere.
+fn release_global_untiered<T: Tiers>(block: Block) {
+    if !block.is_empty() {
+        release_global::<T>(block, None);
+    }
+}
+
+fn release_instance_untiered<T: Tiers>(shared: &Shared, block: Block) {
+    if !block.is_empty() {
+        release::<T>(shared, block, None);
+    }
 }
 
 /// The vtable of `T`'s blocks above the largest tier.
 struct Untiered<T>(PhantomData<T>);
 
 impl<T: Tiers> Untiered<T> {
-    const VTABLE: &'static Vtable = &Vtable::new::<T>(None, release_untiered::<T>);
+    const VTABLE: &'static Vtable = &Vtable::new::<T>(
+        None,
+        release_global_untiered::<T>,
+        release_instance_untiered::<T>,
+    );
 }
 
 /// The vtable of `T`'s blocks of tier `tier` (`None`: above the largest).

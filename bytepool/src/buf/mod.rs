@@ -38,11 +38,13 @@ impl Home {
         }
     }
 
-    /// Returns `block`, of this home's tier, to its pool (an empty block belongs to no pool).
+    /// Returns `block`, of this home's tier, to its pool (an empty block, from a `get(0)`,
+    /// belongs to no pool: the untiered release drops it).
     #[inline]
     fn give_back(&self, block: Box<[u8]>) {
-        if !block.is_empty() {
-            (self.vtable.release)(self.instance.as_deref(), block);
+        match &self.instance {
+            None => (self.vtable.release_global)(block),
+            Some(shared) => (self.vtable.release_instance)(shared, block),
         }
     }
 
@@ -51,8 +53,7 @@ impl Home {
     fn take_back(self, block: Box<[u8]>) {
         match self.instance {
             // Nothing runs after the release: a tail call.
-            None if !block.is_empty() => (self.vtable.release)(None, block),
-            None => {}
+            None => (self.vtable.release_global)(block),
             Some(shared) => release_to_instance(self.vtable, shared, block),
         }
     }
@@ -70,9 +71,7 @@ impl Home {
 /// the call would otherwise give every handle's drop a stack frame and an unwinding path.
 #[inline(never)]
 fn release_to_instance(vtable: &'static Vtable, shared: Arc<Shared>, block: Box<[u8]>) {
-    if !block.is_empty() {
-        (vtable.release)(Some(&shared), block);
-    }
+    (vtable.release_instance)(&shared, block);
 }
 
 /// A unique, writable byte buffer from a [`BytePool`](crate::BytePool).
