@@ -121,7 +121,7 @@ macro_rules! ring_values {
 
         /// Whether each `RingValue` type's cell is a native atomic on this target, in the order
         /// of the list above (the same list, so a new type cannot be left out of the test).
-        #[cfg(test)]
+        #[cfg(all(test, not(loom)))]
         const RING_VALUES_LOCK_FREE: &[(&str, bool)] =
             &[$((stringify!($ty), AtomicCell::<$ty>::is_lock_free())),*];
     };
