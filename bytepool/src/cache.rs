@@ -137,6 +137,8 @@ pub struct ThreadCache<B: 'static, M: ?Sized = [Magazine<B>]> {
     /// a counter is one load away.
     tiers: Cell<&'static [TierCounters]>,
     counters: Cell<Option<&'static Counters>>,
+    /// The position of the block's ring of recent lengths (`Counters::record_own_len`).
+    recent_next: Cell<usize>,
     mags: M,
 }
 
@@ -150,6 +152,7 @@ impl<B, const N: usize> ThreadCache<B, [Magazine<B>; N]> {
             hold,
             tiers: Cell::new(&[]),
             counters: Cell::new(None),
+            recent_next: Cell::new(0),
             mags: [const { Magazine::new() }; N],
         }
     }
@@ -162,6 +165,7 @@ impl<B, const N: usize> ThreadCache<B, [Magazine<B>; N]> {
             attached: std::cell::OnceCell::new(),
             tiers: Cell::new(&[]),
             counters: Cell::new(None),
+            recent_next: Cell::new(0),
             mags: [const { Magazine::new() }; N],
         }
     }
@@ -335,6 +339,7 @@ impl<B> ThreadCache<B> {
                 counters: attached.counters,
                 attached: Some(attached),
                 mags: Some(&self.mags),
+                recent_next: Some(&self.recent_next),
             }),
             None => f(&mut Local::uncached(core())),
         }
@@ -360,6 +365,7 @@ impl<B> ThreadCache<B> {
         let attached = self.attached.get()?;
         self.tiers.set(attached.counters.tiers());
         self.counters.set(Some(attached.counters));
+        self.recent_next.set(attached.counters.recent_position());
         for (tier, mag) in self.mags.iter().enumerate() {
             mag.open(core, tier);
         }
@@ -403,7 +409,7 @@ impl<B> ThreadCache<B> {
                 counters.own_hit();
             }
             if let Some(counters) = self.counters.get().filter(|_| record) {
-                counters.record_len(len, true);
+                counters.record_own_len(&self.recent_next, len);
             }
         }
         Some(block)
@@ -443,6 +449,8 @@ pub(crate) struct Local<'a, B: 'static> {
     /// `high_water` is exact).
     attached: Option<&'a Attached<B>>,
     mags: Option<&'a [Magazine<B>]>,
+    /// With a thread cache: the cache's position in `counters`' ring of recent lengths.
+    recent_next: Option<&'a Cell<usize>>,
 }
 
 impl<'a, B> Local<'a, B> {
@@ -453,6 +461,7 @@ impl<'a, B> Local<'a, B> {
             counters: &core.registry.shared,
             attached: None,
             mags: None,
+            recent_next: None,
         }
     }
 
@@ -492,7 +501,10 @@ impl<'a, B> Local<'a, B> {
         }
         match &self.core.ring {
             Some(ring) => ring.push(len),
-            None => self.counters.record_len(len, self.exclusive()),
+            None => match self.recent_next {
+                Some(next) => self.counters.record_own_len(next, len),
+                None => self.counters.record_len(len),
+            },
         }
     }
 

@@ -7,6 +7,7 @@
 //! to register. Instance pools and threads whose cache is gone write the shared block with
 //! `fetch_add`.
 
+use std::cell::Cell;
 use std::fmt;
 
 use crate::ring::Ring;
@@ -322,17 +323,27 @@ impl Counters {
             - load(&self.detached)
     }
 
-    /// Records a requested length in this block's ring.
-    #[inline]
-    pub(crate) fn record_len(&self, len: usize, exclusive: bool) {
-        let at = if exclusive {
-            let at = self.recent_pushes.load(Ordering::Relaxed);
-            self.recent_pushes.store(at + 1, Ordering::Relaxed);
-            at
-        } else {
-            self.recent_pushes.fetch_add(1, Ordering::Relaxed)
-        };
+    /// Records a requested length in this block's ring, from any thread.
+    pub(crate) fn record_len(&self, len: usize) {
+        let at = self.recent_pushes.fetch_add(1, Ordering::Relaxed);
         self.recent[at % RECENT_SLOTS].store(len, Ordering::Relaxed);
+    }
+
+    /// Records a requested length in this block's ring, by the one thread that writes the
+    /// block. `next` is that thread's copy of the ring's position: the slot's address comes
+    /// from it without first loading the block's own position (a dependent load that measured
+    /// about 0.35 ns of a 128 B round trip), and the position is still published for snapshots.
+    #[inline]
+    pub(crate) fn record_own_len(&self, next: &Cell<usize>, len: usize) {
+        let at = next.get();
+        next.set(at + 1);
+        self.recent_pushes.store(at + 1, Ordering::Relaxed);
+        self.recent[at % RECENT_SLOTS].store(len, Ordering::Relaxed);
+    }
+
+    /// The ring's position: how many lengths were ever recorded in this block.
+    pub(crate) fn recent_position(&self) -> usize {
+        self.recent_pushes.load(Ordering::Relaxed)
     }
 
     /// The recorded lengths, oldest first.
@@ -392,7 +403,7 @@ impl Counters {
             m.fetch_add(o.load(Ordering::Relaxed), Ordering::Relaxed);
         }
         for len in other.recent() {
-            self.record_len(len, false);
+            self.record_len(len);
         }
     }
 
