@@ -17,7 +17,8 @@ use crate::raw::Stack;
 use crate::raw::{Anchor, Anchored};
 
 use crate::ring::Ring;
-use crate::stats::{Counters, Event, Registry, TierCounters};
+use crate::stats::{Counters, Event, Recent, Registry, TierCounters, STANDIN};
+use crate::sync::const_unless_loom;
 use crate::sync::ArrayQueue;
 use crate::Error;
 
@@ -132,12 +133,10 @@ pub struct ThreadCache<B: 'static, M: ?Sized = [Magazine<B>]> {
     /// destructor: there the cache keeps its link itself and each magazine empties itself.
     #[cfg(loom)]
     attached: std::cell::OnceCell<Attached<B>>,
-    /// The hot path's way to this thread's counters, set while attached: the block's tiers
-    /// (empty otherwise) and the block. Blocks are `&'static`, so a plain `Cell` holds them and
-    /// a counter is one load away.
-    tiers: Cell<&'static [TierCounters]>,
-    counters: Cell<Option<&'static Counters>>,
-    /// The position of the block's ring of recent lengths (`Counters::record_own_len`).
+    /// The hot path's way to this thread's ring of recent lengths, in its counter block while
+    /// attached ([`STANDIN`] otherwise), and the ring's position (`Recent::record_own`). Blocks
+    /// are `&'static`, so a plain `Cell` holds them and the ring is one load away.
+    recent: Cell<&'static Recent>,
     recent_next: Cell<usize>,
     mags: M,
 }
@@ -150,8 +149,7 @@ impl<B, const N: usize> ThreadCache<B, [Magazine<B>; N]> {
         ThreadCache {
             attached: Anchor::new(),
             hold,
-            tiers: Cell::new(&[]),
-            counters: Cell::new(None),
+            recent: Cell::new(&STANDIN.recent),
             recent_next: Cell::new(0),
             mags: [const { Magazine::new() }; N],
         }
@@ -163,10 +161,9 @@ impl<B, const N: usize> ThreadCache<B, [Magazine<B>; N]> {
     pub fn new() -> Self {
         ThreadCache {
             attached: std::cell::OnceCell::new(),
-            tiers: Cell::new(&[]),
-            counters: Cell::new(None),
+            recent: Cell::new(&STANDIN.recent),
             recent_next: Cell::new(0),
-            mags: [const { Magazine::new() }; N],
+            mags: std::array::from_fn(|_| Magazine::new()),
         }
     }
 }
@@ -245,22 +242,30 @@ pub(crate) const MAGAZINE_SLOTS: usize = 32;
 #[doc(hidden)]
 pub struct Magazine<B: 'static> {
     stack: Stack<B, MAGAZINE_SLOTS>,
+    /// This tier's counters in the thread's counter block while attached, [`STANDIN`]'s
+    /// otherwise: the hot path counts with one load and one store.
+    counters: Cell<&'static TierCounters>,
     /// Under loom, where the magazine empties itself when dropped: its pool and tier.
     #[cfg(loom)]
     home: Cell<Option<(&'static Core<B>, usize)>>,
 }
 
 impl<B> Magazine<B> {
-    const fn new() -> Self {
-        Magazine {
-            stack: Stack::new(),
-            #[cfg(loom)]
-            home: Cell::new(None),
+    const_unless_loom! {
+        fn new() -> Self {
+            Magazine {
+                stack: Stack::new(),
+                counters: Cell::new(&STANDIN.tier),
+                #[cfg(loom)]
+                home: Cell::new(None),
+            }
         }
     }
 
-    /// Lets the magazine keep up to its tier's `cache_limit` blocks of `core`'s tier `tier`.
-    fn open(&self, core: &'static Core<B>, tier: usize) {
+    /// Lets the magazine keep up to its tier's `cache_limit` blocks of `core`'s tier `tier`,
+    /// counted in `counters`.
+    fn open(&self, core: &'static Core<B>, tier: usize, counters: &'static TierCounters) {
+        self.counters.set(counters);
         self.stack.set_limit(core.tiers[tier].cache_limit);
         #[cfg(loom)]
         self.home.set(Some((core, tier)));
@@ -363,11 +368,10 @@ impl<B> ThreadCache<B> {
         #[cfg(loom)]
         let _ = self.attached.set(attached);
         let attached = self.attached.get()?;
-        self.tiers.set(attached.counters.tiers());
-        self.counters.set(Some(attached.counters));
-        self.recent_next.set(attached.counters.recent_position());
-        for (tier, mag) in self.mags.iter().enumerate() {
-            mag.open(core, tier);
+        self.recent.set(&attached.counters.recent);
+        self.recent_next.set(attached.counters.recent.position());
+        for ((tier, mag), counters) in self.mags.iter().enumerate().zip(attached.counters.tiers()) {
+            mag.open(core, tier, counters);
         }
         Some(attached)
     }
@@ -381,13 +385,13 @@ impl<B> ThreadCache<B> {
         };
         for (tier, mag) in self.mags.iter().enumerate() {
             mag.retire(attached.core, tier);
+            mag.counters.set(&STANDIN.tier);
         }
         // The counter block goes back to the pool right after this. The hot path counts only
         // after a magazine pop or push succeeds, which retired magazines refuse, so this is
         // tidiness; a `Drop` that unwinds out of the loop above aborts the thread-exit
         // destructor anyway.
-        self.tiers.set(&[]);
-        self.counters.set(None);
+        self.recent.set(&STANDIN.recent);
     }
 
     /// The hot path of a get: a block of tier `tier` from this thread's magazine, counted (and
@@ -403,13 +407,12 @@ impl<B> ThreadCache<B> {
         }
         // A magazine that is not attached yet is empty, so this fails before `attached` is
         // needed.
-        let block = self.mags.get(tier)?.pop()?;
+        let mag = self.mags.get(tier)?;
+        let block = mag.pop()?;
         if stats {
-            if let Some(counters) = self.tiers.get().get(tier) {
-                counters.own_hit();
-            }
-            if let Some(counters) = self.counters.get().filter(|_| record) {
-                counters.record_own_len(&self.recent_next, len);
+            mag.counters.get().own_hit();
+            if record {
+                self.recent.get().record_own(&self.recent_next, len);
             }
         }
         Some(block)
@@ -432,9 +435,7 @@ impl<B> ThreadCache<B> {
             return;
         }
         if stats {
-            if let Some(counters) = self.tiers.get().get(tier) {
-                counters.own_put();
-            }
+            mag.counters.get().own_put();
         }
     }
 }
@@ -502,8 +503,8 @@ impl<'a, B> Local<'a, B> {
         match &self.core.ring {
             Some(ring) => ring.push(len),
             None => match self.recent_next {
-                Some(next) => self.counters.record_own_len(next, len),
-                None => self.counters.record_len(len),
+                Some(next) => self.counters.recent.record_own(next, len),
+                None => self.counters.recent.record(len),
             },
         }
     }

@@ -11,7 +11,7 @@ use std::cell::Cell;
 use std::fmt;
 
 use crate::ring::Ring;
-use crate::sync::{lock, AtomicU64, AtomicUsize, Mutex, Ordering};
+use crate::sync::{const_unless_loom, lock, AtomicU64, AtomicUsize, Mutex, Ordering};
 
 /// How many recent request lengths a snapshot reports.
 pub const RECENT_LENGTHS: usize = 256;
@@ -205,7 +205,7 @@ impl fmt::Display for Bytes {
 
 /// The counters of one tier, in a [`Counters`] block. Aligned so that no two threads' blocks
 /// share a cache line (each thread writes its own block on every operation).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 #[repr(align(128))]
 pub(crate) struct TierCounters {
     // `gets` is derived (hits + misses): one counter per get on the hot path.
@@ -230,8 +230,39 @@ pub(crate) struct Counters {
     discarded: AtomicU64,
     detached: AtomicU64,
     foreign_puts: AtomicU64,
-    recent: [AtomicUsize; RECENT_SLOTS],
-    recent_pushes: AtomicUsize,
+    pub(crate) recent: Recent,
+}
+
+/// A counter block's ring of recent request lengths.
+#[derive(Debug)]
+pub(crate) struct Recent {
+    slots: [AtomicUsize; RECENT_SLOTS],
+    /// How many lengths were ever recorded.
+    pushes: AtomicUsize,
+}
+
+/// What a thread cache's hot path counts into while the cache is not attached to a counter
+/// block. Nothing is ever counted here (an unattached magazine is empty and full at once, so
+/// its pops and pushes fail before counting), but a pointer that is always valid spares every
+/// round trip a test and a bounds check: about 0.6 ns of a 128 B round trip, measured.
+#[derive(Debug)]
+pub(crate) struct Standin {
+    pub(crate) tier: TierCounters,
+    pub(crate) recent: Recent,
+}
+
+#[cfg(not(loom))]
+pub(crate) static STANDIN: Standin = Standin {
+    tier: TierCounters::new(),
+    recent: Recent::new(),
+};
+
+#[cfg(loom)]
+loom::lazy_static! {
+    pub(crate) static ref STANDIN: Standin = Standin {
+        tier: TierCounters::new(),
+        recent: Recent::new(),
+    };
 }
 
 /// Which counter an event increments.
@@ -250,6 +281,18 @@ pub(crate) enum Event {
 }
 
 impl TierCounters {
+    const_unless_loom! {
+        fn new() -> Self {
+            TierCounters {
+                puts: AtomicU64::new(0),
+                hits: AtomicU64::new(0),
+                misses: AtomicU64::new(0),
+                freed: AtomicU64::new(0),
+                prewarmed: AtomicU64::new(0),
+            }
+        }
+    }
+
     /// Counts a hit, by the one thread that writes this block.
     #[inline]
     pub(crate) fn own_hit(&self) {
@@ -263,6 +306,56 @@ impl TierCounters {
     }
 }
 
+impl Recent {
+    #[cfg(not(loom))]
+    const fn new() -> Self {
+        Recent {
+            slots: [const { AtomicUsize::new(0) }; RECENT_SLOTS],
+            pushes: AtomicUsize::new(0),
+        }
+    }
+
+    /// Loom's atomics cannot be made in a `const` block.
+    #[cfg(loom)]
+    fn new() -> Self {
+        Recent {
+            slots: std::array::from_fn(|_| AtomicUsize::new(0)),
+            pushes: AtomicUsize::new(0),
+        }
+    }
+
+    /// Records a requested length, from any thread.
+    pub(crate) fn record(&self, len: usize) {
+        let at = self.pushes.fetch_add(1, Ordering::Relaxed);
+        self.slots[at % RECENT_SLOTS].store(len, Ordering::Relaxed);
+    }
+
+    /// Records a requested length, by the one thread that writes this ring. `next` is that
+    /// thread's copy of the position: the slot's address comes from it without first loading
+    /// `pushes` (a dependent load that measured about 0.35 ns of a 128 B round trip), and the
+    /// position is still published for snapshots.
+    #[inline]
+    pub(crate) fn record_own(&self, next: &Cell<usize>, len: usize) {
+        let at = next.get();
+        next.set(at + 1);
+        self.pushes.store(at + 1, Ordering::Relaxed);
+        self.slots[at % RECENT_SLOTS].store(len, Ordering::Relaxed);
+    }
+
+    /// How many lengths were ever recorded.
+    pub(crate) fn position(&self) -> usize {
+        self.pushes.load(Ordering::Relaxed)
+    }
+
+    /// The recorded lengths, oldest first.
+    fn lengths(&self) -> Vec<usize> {
+        let pushes = self.pushes.load(Ordering::Acquire);
+        (pushes.saturating_sub(RECENT_SLOTS)..pushes)
+            .map(|i| self.slots[i % RECENT_SLOTS].load(Ordering::Relaxed))
+            .collect()
+    }
+}
+
 impl Counters {
     /// The per-tier counters.
     pub(crate) fn tiers(&self) -> &[TierCounters] {
@@ -271,14 +364,13 @@ impl Counters {
 
     pub(crate) fn new(tiers: usize) -> Self {
         Counters {
-            tiers: (0..tiers).map(|_| TierCounters::default()).collect(),
+            tiers: (0..tiers).map(|_| TierCounters::new()).collect(),
             oversize: AtomicU64::new(0),
             untiered_puts: AtomicU64::new(0),
             discarded: AtomicU64::new(0),
             detached: AtomicU64::new(0),
             foreign_puts: AtomicU64::new(0),
-            recent: std::array::from_fn(|_| AtomicUsize::new(0)),
-            recent_pushes: AtomicUsize::new(0),
+            recent: Recent::new(),
         }
     }
 
@@ -323,37 +415,6 @@ impl Counters {
             - load(&self.detached)
     }
 
-    /// Records a requested length in this block's ring, from any thread.
-    pub(crate) fn record_len(&self, len: usize) {
-        let at = self.recent_pushes.fetch_add(1, Ordering::Relaxed);
-        self.recent[at % RECENT_SLOTS].store(len, Ordering::Relaxed);
-    }
-
-    /// Records a requested length in this block's ring, by the one thread that writes the
-    /// block. `next` is that thread's copy of the ring's position: the slot's address comes
-    /// from it without first loading the block's own position (a dependent load that measured
-    /// about 0.35 ns of a 128 B round trip), and the position is still published for snapshots.
-    #[inline]
-    pub(crate) fn record_own_len(&self, next: &Cell<usize>, len: usize) {
-        let at = next.get();
-        next.set(at + 1);
-        self.recent_pushes.store(at + 1, Ordering::Relaxed);
-        self.recent[at % RECENT_SLOTS].store(len, Ordering::Relaxed);
-    }
-
-    /// The ring's position: how many lengths were ever recorded in this block.
-    pub(crate) fn recent_position(&self) -> usize {
-        self.recent_pushes.load(Ordering::Relaxed)
-    }
-
-    /// The recorded lengths, oldest first.
-    fn recent(&self) -> Vec<usize> {
-        let pushes = self.recent_pushes.load(Ordering::Acquire);
-        (pushes.saturating_sub(RECENT_SLOTS)..pushes)
-            .map(|i| self.recent[i % RECENT_SLOTS].load(Ordering::Relaxed))
-            .collect()
-    }
-
     /// Sets every counter to zero and forgets the recorded lengths, for a block that nobody
     /// writes or reads (a retired thread's, before the next thread takes it).
     fn clear(&self) {
@@ -377,7 +438,7 @@ impl Counters {
         ] {
             counter.store(0, Ordering::Relaxed);
         }
-        self.recent_pushes.store(0, Ordering::Relaxed);
+        self.recent.pushes.store(0, Ordering::Relaxed);
     }
 
     /// Adds every counter of `other` (and its recent lengths) into `self` with `fetch_add`.
@@ -402,8 +463,8 @@ impl Counters {
         ] {
             m.fetch_add(o.load(Ordering::Relaxed), Ordering::Relaxed);
         }
-        for len in other.recent() {
-            self.record_len(len);
+        for len in other.recent.lengths() {
+            self.recent.record(len);
         }
     }
 
@@ -549,7 +610,7 @@ impl Registry {
             }
             for block in blocks() {
                 block.add_gets_to(&mut stats, &mut idle);
-                recent.extend(block.recent());
+                recent.extend(block.recent.lengths());
             }
         }
         for (t, idle) in stats.tiers.iter_mut().zip(idle) {

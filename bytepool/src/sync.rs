@@ -20,6 +20,20 @@ pub(crate) use loom::sync::{
 #[cfg(not(loom))]
 pub(crate) use crossbeam_queue::ArrayQueue;
 
+/// Declares a `const fn` where std's atomics allow it: loom's constructors are not `const`.
+macro_rules! const_unless_loom {
+    ($(#[$attr:meta])* $vis:vis fn $name:ident() -> $ret:ty $body:block) => {
+        #[cfg(not(loom))]
+        $(#[$attr])*
+        $vis const fn $name() -> $ret $body
+
+        #[cfg(loom)]
+        $(#[$attr])*
+        $vis fn $name() -> $ret $body
+    };
+}
+pub(crate) use const_unless_loom;
+
 /// Locks `mutex`, ignoring poisoning: every critical section in this crate leaves the data
 /// consistent before it can panic, so a poisoned lock holds valid data.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
