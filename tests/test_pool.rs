@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::sync::{Arc, Barrier};
+
 use bytepool::{BytePool, Error, PoolStats, Tiers};
 use common::POOLING;
 
@@ -223,6 +225,34 @@ fn global_pool_trim_empties_the_calling_threads_cache() {
     assert_eq!(idle, if POOLING { 5 * 128 } else { 0 });
     assert_eq!(pool.trim(), idle);
     assert_eq!(pool.stats().idle_bytes, 0);
+}
+
+#[test]
+fn a_threads_cache_keeps_a_mebibyte_of_a_large_tier() {
+    bytepool::define_tiers! {
+        LargeTiers = [64KiB, 1MiB];
+    }
+    // `pool.rs`: a thread's cache keeps `min(32, 1 MiB / size)` of a tier.
+    const KEPT: usize = 16;
+    let pool = LargeTiers::pool();
+    let (kept, exit) = (Arc::new(Barrier::new(2)), Arc::new(Barrier::new(2)));
+    let other = {
+        let (kept, exit) = (kept.clone(), exit.clone());
+        std::thread::spawn(move || {
+            let held: Vec<_> = (0..KEPT).map(|_| LargeTiers::pool().get(65536)).collect();
+            drop(held);
+            kept.wait();
+            exit.wait();
+        })
+    };
+    kept.wait();
+    // The shared tier is empty: every buffer sits in the other thread's cache.
+    assert_eq!(pool.trim(), 0);
+    assert_eq!(pool.stats().tiers[0].idle, if POOLING { KEPT } else { 0 });
+    exit.wait();
+    // `join` returns after the thread's locals are destroyed, its cache flushed.
+    other.join().expect("the other thread panicked");
+    assert_eq!(pool.trim(), if POOLING { KEPT * 65536 } else { 0 });
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! - While they run, a monitor checks that the bytes held in blocks of each tier size (what the
 //!   allocator says is live) never exceed what the pools may hold: the handles in use, plus
 //!   each shared tier's bound, plus one thread cache per thread (`pool.rs`: a shared tier keeps
-//!   `clamp(16 MiB / size, 8, 1024)` blocks, a thread cache `min(32, 256 KiB / size)`).
+//!   `clamp(16 MiB / size, 8, 1024)` blocks, a thread cache `min(32, 1 MiB / size)`).
 //! - Each thread ends with a flood of foreign vectors, which fills the shared tiers to their
 //!   bounds.
 //! - At quiescence every pool has `outstanding == 0`, the idle bytes `stats()` reports equal the
@@ -51,9 +51,7 @@ fn global_shared_cap(size: usize) -> usize {
 
 /// A thread cache's bound per tier (`pool.rs`: `CACHE_BYTES`, `CACHE_MAX`).
 fn thread_cache_cap(size: usize) -> usize {
-    ((256 << 10) / size)
-        .clamp(1, 32)
-        .min(global_shared_cap(size))
+    ((1 << 20) / size).clamp(1, 32).min(global_shared_cap(size))
 }
 
 // -------------------------------------------------------------------------------------------

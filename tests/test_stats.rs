@@ -242,7 +242,7 @@ fn buffers_returned_on_another_thread_find_their_way_back() {
         CrossTiers = [4096];
     }
     const CHANNEL: usize = 16;
-    // What one thread's cache keeps of a 4096-byte tier (`pool.rs`: `min(32, 256 KiB / size)`).
+    // What one thread's cache keeps of a 4096-byte tier (`pool.rs`: `min(32, 1 MiB / size)`).
     const CACHE: usize = 32;
     // The producer only gets, so it misses only when its own cache and the shared tier are
     // both empty: every block then is in the channel, in the consumer's hand or in the

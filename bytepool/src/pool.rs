@@ -14,8 +14,11 @@ use crate::{Error, PoolStats};
 
 /// Idle buffers a thread's cache keeps per tier, at most.
 const CACHE_MAX: usize = crate::cache::MAGAZINE_SLOTS;
-/// A thread's cache keeps about this many bytes per tier (at least one buffer).
-const CACHE_BYTES: usize = 256 << 10;
+/// A thread's cache keeps about this many bytes per tier (at least one buffer). A magazine
+/// refills and spills half its blocks per visit to the shared tier, so this also sets how many
+/// blocks a visit moves: at 256 KiB a 64 KiB tier moved two, and buffers crossing threads
+/// (one thread gets, another releases) spent about a third of their time in those visits.
+const CACHE_BYTES: usize = 1 << 20;
 /// The default bound on a shared tier: about this many bytes...
 const IDLE_BYTES: usize = 16 << 20;
 /// ...but at least this many buffers...
@@ -37,7 +40,7 @@ const IDLE_MAX: usize = 1024;
 /// Memory is bounded: a shared tier keeps at most
 /// [`max_idle_per_tier`](Builder::max_idle_per_tier) idle buffers (by default about 16 MiB
 /// worth, between 8 and 1024 buffers), and each thread's cache at most
-/// `min(max_idle_per_tier, 32, 256 KiB / size)` per tier (at least one).
+/// `min(max_idle_per_tier, 32, 1 MiB / size)` per tier (at least one).
 ///
 /// # Examples
 /// ```
@@ -457,7 +460,7 @@ impl<T: Tiers> BytePool<T> {
     /// Frees every idle buffer of the shared tiers and of the calling thread's cache; returns
     /// the bytes freed.
     ///
-    /// Other threads' caches keep their buffers (at most `min(32, 256 KiB / size)` per tier
+    /// Other threads' caches keep their buffers (at most `min(32, 1 MiB / size)` per tier
     /// each) until those threads release more buffers, call `trim`, or exit.
     ///
     /// # Examples
