@@ -577,13 +577,36 @@ pub struct Buffer {
 }
 
 impl Buffer {
-    /// [`BufferMut::freeze`], with the handle's parts passed in registers. Copying a handle
-    /// that was just written field by field as one 40-byte value made the compiler read it
-    /// with 16-byte loads, which cannot be forwarded from the 8-byte stores that wrote it: the
-    /// load waits for the stores to reach the cache (perf: half of `freeze`'s samples).
-    #[inline(never)]
+    /// [`BufferMut::freeze`] from the handle's parts. `freeze` takes the handle apart first:
+    /// copying it whole, just after it was written field by field, made the compiler read it
+    /// with 16-byte loads, which cannot be forwarded from the 8-byte stores that wrote it
+    /// (perf: half of `freeze`'s samples).
+    ///
+    /// A free slot is the fast path, inlined into the caller; making a slot is a cold call
+    /// that gets the parts too, so the fast path keeps nothing alive across a call.
+    #[inline]
     fn from_parts(block: Box<[u8]>, len: usize, home: Option<Home>) -> Buffer {
-        let mut slot = slots::take();
+        match slots::pop() {
+            Some(slot) => Buffer::fill(slot, block, len, home),
+            None => Buffer::from_parts_in_new_slot(block, len, home),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn from_parts_in_new_slot(block: Box<[u8]>, len: usize, home: Option<Home>) -> Buffer {
+        // `new` only allocates, and a failed allocation aborts rather than unwinds, so the
+        // parts cannot be lost here.
+        Buffer::fill(slots::new(), block, len, home)
+    }
+
+    #[inline(always)]
+    fn fill(
+        mut slot: Box<Slot<BufferMut>>,
+        block: Box<[u8]>,
+        len: usize,
+        home: Option<Home>,
+    ) -> Buffer {
         // A free slot holds an empty handle of no pool, whose drop would do nothing.
         mem::forget(mem::replace(
             &mut slot.value,
@@ -748,17 +771,18 @@ mod slots {
         }
     }
 
+    /// A free slot of this thread, if any.
     #[inline]
-    pub(super) fn take() -> Box<Slot<BufferMut>> {
+    pub(super) fn pop() -> Option<Box<Slot<BufferMut>>> {
         #[cfg(not(loom))]
-        if let Ok(Some(slot)) = FREE.try_with(Stack::pop) {
-            return slot;
-        }
-        new()
+        let slot = FREE.try_with(Stack::pop).ok().flatten();
+        #[cfg(loom)]
+        let slot = None;
+        slot
     }
 
     #[cold]
-    fn new() -> Box<Slot<BufferMut>> {
+    pub(super) fn new() -> Box<Slot<BufferMut>> {
         Slot::new(BufferMut::new())
     }
 
