@@ -342,9 +342,7 @@ impl<B> ThreadCache<B> {
             Some(attached) => f(&mut Local {
                 core: attached.core,
                 counters: attached.counters,
-                attached: Some(attached),
-                mags: Some(&self.mags),
-                recent_next: Some(&self.recent_next),
+                cached: Some((attached, self)),
             }),
             None => f(&mut Local::uncached(core())),
         }
@@ -445,13 +443,10 @@ impl<B> ThreadCache<B> {
 pub(crate) struct Local<'a, B: 'static> {
     core: &'a Core<B>,
     counters: &'a Counters,
-    /// The thread's link to its pool; `None` in the shared context, where `counters` are
-    /// shared and every operation publishes its effect on `outstanding` at once (so
-    /// `high_water` is exact).
-    attached: Option<&'a Attached<B>>,
-    mags: Option<&'a [Magazine<B>]>,
-    /// With a thread cache: the cache's position in `counters`' ring of recent lengths.
-    recent_next: Option<&'a Cell<usize>>,
+    /// The thread's link to its pool and its cache (magazines, position in `counters`' ring);
+    /// `None` in the shared context, where `counters` are shared and every operation
+    /// publishes its effect on `outstanding` at once (so `high_water` is exact).
+    cached: Option<(&'a Attached<B>, &'a ThreadCache<B>)>,
 }
 
 impl<'a, B> Local<'a, B> {
@@ -460,16 +455,20 @@ impl<'a, B> Local<'a, B> {
         Local {
             core,
             counters: &core.registry.shared,
-            attached: None,
-            mags: None,
-            recent_next: None,
+            cached: None,
         }
     }
 
     /// Whether `counters` is written by this thread only.
     #[inline]
     fn exclusive(&self) -> bool {
-        self.attached.is_some()
+        self.cached.is_some()
+    }
+
+    /// This thread's magazines, with a thread cache.
+    #[inline]
+    fn mags(&self) -> Option<&'a [Magazine<B>]> {
+        self.cached.map(|(_, cache)| &cache.mags)
     }
 
     #[inline]
@@ -487,8 +486,8 @@ impl<'a, B> Local<'a, B> {
         if !stats {
             return;
         }
-        match self.attached {
-            Some(attached) if slow => attached.flush(),
+        match self.cached {
+            Some((attached, _)) if slow => attached.flush(),
             Some(_) => {}
             None => self.core.registry.flush_outstanding(delta),
         }
@@ -502,8 +501,8 @@ impl<'a, B> Local<'a, B> {
         }
         match &self.core.ring {
             Some(ring) => ring.push(len),
-            None => match self.recent_next {
-                Some(next) => self.counters.recent.record_own(next, len),
+            None => match self.cached {
+                Some((_, cache)) => self.counters.recent.record_own(&cache.recent_next, len),
                 None => self.counters.recent.record(len),
             },
         }
@@ -519,7 +518,7 @@ impl<'a, B> Local<'a, B> {
         alloc: impl FnOnce(usize) -> Result<B, Error>,
     ) -> Result<B, Error> {
         if POOLING {
-            if let Some(block) = self.mags.and_then(|m| m[tier].pop()) {
+            if let Some(block) = self.mags().and_then(|m| m[tier].pop()) {
                 self.count(Event::Hit(tier), stats);
                 return Ok(block);
             }
@@ -538,7 +537,7 @@ impl<'a, B> Local<'a, B> {
         let mut found = None;
         if POOLING {
             found = shared_tier.unpark();
-            if let (Some(_), Some(mags)) = (&found, self.mags) {
+            if let (Some(_), Some(mags)) = (&found, self.mags()) {
                 // Refill half the magazine in one visit to the shared queue.
                 let mag = &mags[tier];
                 let batch = mag.limit().div_ceil(2);
@@ -570,7 +569,7 @@ impl<'a, B> Local<'a, B> {
     #[inline]
     pub(crate) fn put_tier(&mut self, tier: usize, block: B, returned: bool, stats: bool) {
         if POOLING {
-            if let Some(mags) = self.mags {
+            if let Some(mags) = self.mags() {
                 match mags[tier].push(block) {
                     Ok(()) => {
                         self.count(Event::Put(tier), stats);
@@ -604,7 +603,7 @@ impl<'a, B> Local<'a, B> {
             }
         };
         let mut block: Result<(), B> = Err(block);
-        if let Some(mags) = self.mags.filter(|_| POOLING) {
+        if let Some(mags) = self.mags().filter(|_| POOLING) {
             // The magazine is full (or disabled): spill half of it in one visit. A block is
             // taken out before it is parked or dropped, so a re-entrant operation (from a
             // `Drop`) finds the magazine consistent.
@@ -653,7 +652,7 @@ impl<'a, B> Local<'a, B> {
     /// [`Core::trim`], each block is counted before it is dropped.
     pub(crate) fn trim_cache(&mut self) -> usize {
         let exclusive = self.exclusive();
-        let Some(mags) = self.mags else {
+        let Some(mags) = self.mags() else {
             return 0;
         };
         let mut bytes = 0;
