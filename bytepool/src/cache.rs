@@ -12,9 +12,9 @@
 use std::cell::Cell;
 use std::fmt;
 
-use crate::raw::Stack;
 #[cfg(not(loom))]
 use crate::raw::{Anchor, Anchored};
+use crate::raw::{Kept, Stack};
 
 use crate::ring::Ring;
 use crate::stats::{Counters, Event, Recent, Registry, TierCounters, STANDIN};
@@ -176,7 +176,7 @@ impl<B, const N: usize> Default for ThreadCache<B, [Magazine<B>; N]> {
 }
 
 #[cfg(not(loom))]
-impl<B, const N: usize> Anchored for ThreadCache<B, [Magazine<B>; N]> {
+impl<B: Kept, const N: usize> Anchored for ThreadCache<B, [Magazine<B>; N]> {
     type Target = Attached<B>;
 
     fn anchor(&self) -> &Anchor<Attached<B>> {
@@ -245,9 +245,11 @@ pub struct Magazine<B: 'static> {
     /// This tier's counters in the thread's counter block while attached, [`STANDIN`]'s
     /// otherwise: the hot path counts with one load and one store.
     counters: Cell<&'static TierCounters>,
-    /// Under loom, where the magazine empties itself when dropped: its pool and tier.
+    /// Under loom, where the magazine empties itself when dropped: its pool, its tier and
+    /// [`retire`](Self::retire) (a `Drop` cannot require `B: Kept`).
     #[cfg(loom)]
-    home: Cell<Option<(&'static Core<B>, usize)>>,
+    #[allow(clippy::type_complexity)]
+    home: Cell<Option<(&'static Core<B>, usize, fn(&Self, &Core<B>, usize))>>,
 }
 
 impl<B> Magazine<B> {
@@ -262,13 +264,27 @@ impl<B> Magazine<B> {
         }
     }
 
+    fn len(&self) -> usize {
+        self.stack.len()
+    }
+
+    /// The most blocks kept (0 before the cache attaches).
+    fn limit(&self) -> usize {
+        self.stack.limit()
+    }
+}
+
+// Every method here is crate-private, like the bound.
+#[allow(private_bounds)]
+impl<B: Kept> Magazine<B> {
     /// Lets the magazine keep up to its tier's `cache_limit` blocks of `core`'s tier `tier`,
     /// counted in `counters`.
     fn open(&self, core: &'static Core<B>, tier: usize, counters: &'static TierCounters) {
         self.counters.set(counters);
+        self.stack.set_size(core.tiers[tier].size);
         self.stack.set_limit(core.tiers[tier].cache_limit);
         #[cfg(loom)]
-        self.home.set(Some((core, tier)));
+        self.home.set(Some((core, tier, Self::retire)));
     }
 
     /// Gives the magazine back to the pool: no more pushes, every block parked in the shared
@@ -296,22 +312,13 @@ impl<B> Magazine<B> {
     fn push(&self, block: B) -> Result<(), B> {
         self.stack.push(block)
     }
-
-    fn len(&self) -> usize {
-        self.stack.len()
-    }
-
-    /// The most blocks kept (0 before the cache attaches).
-    fn limit(&self) -> usize {
-        self.stack.limit()
-    }
 }
 
 #[cfg(loom)]
 impl<B> Drop for Magazine<B> {
     fn drop(&mut self) {
-        if let Some((core, tier)) = self.home.get() {
-            self.retire(core, tier);
+        if let Some((core, tier, retire)) = self.home.get() {
+            retire(self, core, tier);
         }
     }
 }
@@ -324,7 +331,9 @@ impl<B> fmt::Debug for Magazine<B> {
     }
 }
 
-impl<B> ThreadCache<B> {
+// Every method here is crate-private, like the bound.
+#[allow(private_bounds)]
+impl<B: Kept> ThreadCache<B> {
     /// Runs `f` in this thread's context for the pool `core` returns (the one this cache
     /// belongs to), attaching the cache first if needed; in the shared context when the
     /// thread is exiting and the cache can no longer attach.
@@ -449,7 +458,7 @@ pub(crate) struct Local<'a, B: 'static> {
     cached: Option<(&'a Attached<B>, &'a ThreadCache<B>)>,
 }
 
-impl<'a, B> Local<'a, B> {
+impl<'a, B: Kept> Local<'a, B> {
     /// The context without a thread cache: shared queues and shared counters.
     pub(crate) fn uncached(core: &'a Core<B>) -> Self {
         Local {

@@ -12,7 +12,7 @@ use std::mem;
 use std::ops::{Deref, DerefMut};
 
 use crate::cache::{Core, Local, ThreadCache, Tier};
-use crate::raw::{Consume, Consumed, Payload, RawArc, Slot};
+use crate::raw::{Consume, Consumed, Kept, Payload, RawArc, Slot};
 use crate::stats::{Event, Stats};
 use crate::sync::Arc;
 use crate::PoolStats;
@@ -256,6 +256,20 @@ pub trait Pooled: Reset + Send + Sized + 'static {
 /// process-wide pool; an instance pool's is set only while the object is handed out).
 #[doc(hidden)]
 pub struct Entry<T: 'static>(Box<Slot<Obj<T>>>);
+
+impl<T> Kept for Entry<T> {
+    type Boxed = Box<Slot<Obj<T>>>;
+
+    #[inline(always)]
+    fn into_boxed(self) -> Self::Boxed {
+        self.0
+    }
+
+    #[inline(always)]
+    fn from_boxed(boxed: Self::Boxed) -> Self {
+        Entry(boxed)
+    }
+}
 
 impl<T> fmt::Debug for Entry<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

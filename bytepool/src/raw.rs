@@ -15,7 +15,7 @@ use std::alloc::{self, Layout};
 use std::cell::Cell;
 use std::fmt;
 use std::marker::PhantomData;
-use std::mem::{ManuallyDrop, MaybeUninit};
+use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
 
@@ -242,17 +242,108 @@ impl<P: Payload + std::fmt::Debug> std::fmt::Debug for RawArc<P> {
     }
 }
 
-/// A bounded stack of `N` slots (a power of two) that has no destructor, so a thread-local
+/// A block that a [`Stack`] keeps as one pointer: a thread cache's byte block or object slot.
+pub(crate) trait Kept: Sized {
+    /// The box the block is, which the stack takes apart.
+    type Boxed: Thin;
+
+    fn into_boxed(self) -> Self::Boxed;
+
+    fn from_boxed(boxed: Self::Boxed) -> Self;
+}
+
+/// A box whose pointer alone, with the length a [`Stack`] knows, gives the box back.
+pub(crate) trait Thin: Sized {
+    /// Whether the box is a slice, whose length the stack keeps for it.
+    const SLICE: bool;
+
+    /// The slice's length; 0 for a sized box.
+    fn size(&self) -> usize;
+
+    fn into_raw(self) -> NonNull<u8>;
+
+    /// # Safety
+    /// `raw` comes from [`into_raw`](Self::into_raw) of a box whose [`size`](Self::size) was
+    /// `size`, and nothing else owns it.
+    unsafe fn from_raw(raw: NonNull<u8>, size: usize) -> Self;
+}
+
+/// A box is kept as itself.
+impl<T: Thin> Kept for T {
+    type Boxed = Self;
+
+    #[inline(always)]
+    fn into_boxed(self) -> Self {
+        self
+    }
+
+    #[inline(always)]
+    fn from_boxed(boxed: Self) -> Self {
+        boxed
+    }
+}
+
+impl Thin for Box<[u8]> {
+    const SLICE: bool = true;
+
+    #[inline(always)]
+    fn size(&self) -> usize {
+        self.len()
+    }
+
+    #[inline(always)]
+    fn into_raw(self) -> NonNull<u8> {
+        NonNull::from(Box::leak(self)).cast()
+    }
+
+    #[inline(always)]
+    unsafe fn from_raw(raw: NonNull<u8>, size: usize) -> Self {
+        let slice = NonNull::slice_from_raw_parts(raw, size);
+        // SAFETY: the caller passes the pointer of a leaked `Box<[u8]>` of length `size`, which
+        // it owns: this rebuilds that very box.
+        unsafe { Box::from_raw(slice.as_ptr()) }
+    }
+}
+
+impl<P> Thin for Box<Slot<P>> {
+    const SLICE: bool = false;
+
+    #[inline(always)]
+    fn size(&self) -> usize {
+        0
+    }
+
+    #[inline(always)]
+    fn into_raw(self) -> NonNull<u8> {
+        NonNull::from(Box::leak(self)).cast()
+    }
+
+    #[inline(always)]
+    unsafe fn from_raw(raw: NonNull<u8>, _size: usize) -> Self {
+        // SAFETY: the caller passes the pointer of a leaked `Box<Slot<P>>`, which it owns.
+        unsafe { Box::from_raw(raw.cast::<Slot<P>>().as_ptr()) }
+    }
+}
+
+/// A bounded stack of `N` blocks (a power of two) that has no destructor, so a thread-local
 /// holding it needs no destructor either and every access skips the "destroyed yet?" check
-/// that `thread_local!` makes for values with one. Values left in it are leaked: its owner
+/// that `thread_local!` makes for values with one. Blocks left in it are leaked: its owner
 /// empties it (a thread cache's [`Keeper`] does, at thread exit).
 ///
-/// `slots[..len]` hold values; `len <= limit <= N` always. A push above `limit` is refused, so
+/// A slot holds one pointer: a byte block's length is the stack's `size` (a tier's size), so
+/// a push and a pop move one word, and a slot's address is a scaled index. A block of another
+/// length is refused, like a push onto a full stack.
+///
+/// `slots[..len]` hold blocks; `len <= limit <= N` always. A push above `limit` is refused, so
 /// a `limit` of 0 makes the stack full and empty at once.
 pub(crate) struct Stack<B, const N: usize> {
     len: Cell<usize>,
     limit: Cell<usize>,
-    slots: [Cell<MaybeUninit<B>>; N],
+    /// The length of every byte block held (0 for sized boxes); changes only while empty.
+    size: Cell<usize>,
+    slots: [Cell<NonNull<u8>>; N],
+    /// Owns the blocks in `slots[..len]`.
+    _owns: PhantomData<B>,
 }
 
 impl<B, const N: usize> Stack<B, N> {
@@ -265,32 +356,10 @@ impl<B, const N: usize> Stack<B, N> {
         Stack {
             len: Cell::new(0),
             limit: Cell::new(0),
-            slots: [const { Cell::new(MaybeUninit::uninit()) }; N],
+            size: Cell::new(0),
+            slots: [const { Cell::new(NonNull::dangling()) }; N],
+            _owns: PhantomData,
         }
-    }
-
-    /// The newest value, if any.
-    #[inline(always)]
-    pub(crate) fn pop(&self) -> Option<B> {
-        let top = self.len.get().checked_sub(1)?;
-        self.len.set(top);
-        let slot = &self.slots[top & Self::INDEX_MASK];
-        // The stack is `!Sync` (its cells) and never lends references into its slots.
-        // SAFETY: `top < len <= N`: `slots[top]` holds a value; lowering `len` made it ours.
-        Some(unsafe { slot.as_ptr().read().assume_init() })
-    }
-
-    /// Keeps `value`, or hands it back when `limit` values are held.
-    #[inline(always)]
-    pub(crate) fn push(&self, value: B) -> Result<(), B> {
-        let len = self.len.get();
-        if len >= self.limit.get() {
-            return Err(value);
-        }
-        // `len < limit <= N`: the slot above the top, which holds nothing.
-        self.slots[len & Self::INDEX_MASK].set(MaybeUninit::new(value));
-        self.len.set(len + 1);
-        Ok(())
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -301,10 +370,56 @@ impl<B, const N: usize> Stack<B, N> {
         self.limit.get()
     }
 
-    /// Sets how many values the stack keeps (at most `N`). Values above a lowered limit stay
+    /// Sets how many blocks the stack keeps (at most `N`). Blocks above a lowered limit stay
     /// until popped; only pushes are refused.
     pub(crate) fn set_limit(&self, limit: usize) {
         self.limit.set(limit.min(N));
+    }
+}
+
+impl<B: Kept, const N: usize> Stack<B, N> {
+    /// Sets the length of the byte blocks the stack keeps (a tier's size); stacks of sized
+    /// boxes ignore it.
+    ///
+    /// # Panics
+    /// If the stack holds blocks (of the old length).
+    pub(crate) fn set_size(&self, size: usize) {
+        assert_eq!(
+            self.len(),
+            0,
+            "a stack's block size changes only while it is empty"
+        );
+        self.size.set(if B::Boxed::SLICE { size } else { 0 });
+    }
+
+    /// The newest block, if any.
+    #[inline(always)]
+    pub(crate) fn pop(&self) -> Option<B> {
+        let top = self.len.get().checked_sub(1)?;
+        self.len.set(top);
+        let raw = self.slots[top & Self::INDEX_MASK].get();
+        // The stack is `!Sync` (its cells) and never lends references into its slots.
+        // SAFETY: `top < len <= N`: `slots[top]` holds the pointer of a box that `push` took
+        // apart when its size was `size` (which changes only while the stack is empty);
+        // lowering `len` made it ours.
+        Some(B::from_boxed(unsafe {
+            B::Boxed::from_raw(raw, self.size.get())
+        }))
+    }
+
+    /// Keeps `block`, or hands it back when `limit` blocks are held or its length is not the
+    /// stack's block size.
+    #[inline(always)]
+    pub(crate) fn push(&self, block: B) -> Result<(), B> {
+        let len = self.len.get();
+        let boxed = block.into_boxed();
+        if len >= self.limit.get() || boxed.size() != self.size.get() {
+            return Err(B::from_boxed(boxed));
+        }
+        // `len < limit <= N`: the slot above the top, which holds nothing.
+        self.slots[len & Self::INDEX_MASK].set(boxed.into_raw());
+        self.len.set(len + 1);
+        Ok(())
     }
 }
 
@@ -468,5 +583,58 @@ impl<C: Anchored> fmt::Debug for Keeper<C> {
         f.debug_struct("Keeper")
             .field("holds", &self.value.get().is_some())
             .finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn block(len: usize, first: u8) -> Box<[u8]> {
+        let mut block = vec![0; len].into_boxed_slice();
+        block[0] = first;
+        block
+    }
+
+    #[test]
+    fn a_stack_gives_back_byte_blocks_whole_and_refuses_other_lengths() {
+        let stack = Stack::<Box<[u8]>, 4>::new();
+        stack.set_size(128);
+        stack.set_limit(2);
+        let refused = stack.push(block(64, 7)).unwrap_err();
+        assert_eq!((refused.len(), refused[0]), (64, 7));
+        stack.push(block(128, 1)).unwrap();
+        stack.push(block(128, 2)).unwrap();
+        let full = stack.push(block(128, 3)).unwrap_err();
+        assert_eq!(full[0], 3);
+        let popped: Vec<(usize, u8)> = std::iter::from_fn(|| stack.pop())
+            .map(|b| (b.len(), b[0]))
+            .collect();
+        assert_eq!(popped, [(128, 2), (128, 1)]);
+    }
+
+    #[test]
+    fn a_stack_of_sized_boxes_ignores_the_block_size() {
+        let stack = Stack::<Box<Slot<u32>>, 4>::new();
+        stack.set_size(128);
+        stack.set_limit(4);
+        stack.push(Slot::new(5)).unwrap();
+        assert_eq!(stack.pop().map(|slot| slot.value), Some(5));
+    }
+
+    #[test]
+    fn a_stacks_block_size_cannot_change_under_its_blocks() {
+        let stack = Stack::<Box<[u8]>, 4>::new();
+        stack.set_size(128);
+        stack.set_limit(1);
+        stack.push(block(128, 1)).unwrap();
+        let refused =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stack.set_size(256)));
+        let refused = refused.unwrap_err();
+        assert_eq!(
+            refused.downcast_ref::<String>().map(String::as_str),
+            Some("assertion `left == right` failed: a stack's block size changes only while it is empty\n  left: 1\n right: 0")
+        );
+        assert_eq!(stack.pop().map(|b| (b.len(), b[0])), Some((128, 1)));
     }
 }
