@@ -215,7 +215,7 @@ const GROUPS: &[GroupSpec] = &[
         group: "cross_thread",
         subject: "bytepool_global",
         baseline: "Vec::with_capacity",
-        about: "Thread A takes, a bounded channel carries, thread B gives back; time per buffer. \
+        about: "Thread A takes, a bounded crossbeam channel carries, thread B gives back; time per buffer. \
                 Parameter: N.",
         parameter: "N = {} B",
     },

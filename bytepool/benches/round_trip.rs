@@ -4,7 +4,10 @@
 //! - `two_threads`: two threads do their own round trips on one shared pool; the time is the
 //!   first thread's, per round trip, measured by the same loop as `round_trip`.
 //! - `cross_thread`: thread A gets buffers and sends them through a bounded channel, thread B
-//!   gives them back; the time is per buffer, until B has given back the last one.
+//!   gives them back; the time is per buffer, until B has given back the last one. The channel
+//!   is crossbeam's, which spins before it parks: with std's `sync_channel` a thread parks and
+//!   is woken so often that the channel alone (sending a `usize`) measured 200 ns a message,
+//!   more than any pool sent through it, so the pools' differences drowned in it.
 //!
 //! Every peer is a [`Peer`]: `take` gets N bytes and writes one, `give` returns them. Object pools
 //! of `Vec<u8>` get one pool per N whose vectors are pre-sized to N bytes, so no peer zeroes or
@@ -15,7 +18,6 @@ mod common;
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::sync_channel;
 use std::sync::Barrier;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -444,7 +446,7 @@ impl Visit for CrossThread<'_, '_> {
         self.group
             .bench_function(BenchmarkId::new(P::NAME, self.n), |b| {
                 b.iter_custom(|iters| {
-                    let (tx, rx) = sync_channel::<P::Handle<'_>>(CHANNEL_BOUND);
+                    let (tx, rx) = crossbeam_channel::bounded::<P::Handle<'_>>(CHANNEL_BOUND);
                     thread::scope(|s| {
                         let consumer = s.spawn(move || {
                             for handle in rx {
