@@ -737,15 +737,29 @@ impl PartialEq for Buffer {
 impl Eq for Buffer {}
 
 /// Each thread keeps a few empty reference-count slots, so `freeze` allocates nothing in
-/// steady state. Disabled under loom, whose atomics must not outlive one model execution.
+/// steady state. A buffer frozen on one thread and released on another moves its slot between
+/// the threads' free lists, so a full list spills half its slots to a process-wide queue of
+/// spares and an empty one refills half from it: a producer and a consumer thread trade slots
+/// in batches instead of allocating and freeing one per buffer. Disabled under loom, whose
+/// atomics must not outlive one model execution.
 mod slots {
     use super::{BufferMut, Slot};
 
     #[cfg(not(loom))]
-    use crate::raw::Stack;
+    use std::sync::LazyLock;
 
     #[cfg(not(loom))]
+    use crate::raw::Stack;
+    #[cfg(not(loom))]
+    use crate::sync::ArrayQueue;
+
+    /// Slots one thread keeps.
+    #[cfg(not(loom))]
     const KEEP: usize = 64;
+
+    /// Spare slots kept for all threads (about 60 KiB at most).
+    #[cfg(not(loom))]
+    const SPARES: usize = 1024;
 
     #[cfg(not(loom))]
     std::thread_local! {
@@ -754,6 +768,11 @@ mod slots {
         static FREE: Stack<Box<Slot<BufferMut>>, KEEP> = const { Stack::new() };
         static DRAIN: Drain = const { Drain };
     }
+
+    /// Slots spilled by threads whose free list was full, for threads whose list is empty.
+    #[cfg(not(loom))]
+    static SPARE: LazyLock<ArrayQueue<Box<Slot<BufferMut>>>> =
+        LazyLock::new(|| ArrayQueue::new(SPARES));
 
     /// Frees this thread's free slots at thread exit, and keeps further slots out.
     #[cfg(not(loom))]
@@ -765,7 +784,9 @@ mod slots {
             let _ = FREE.try_with(|free| {
                 free.set_limit(0);
                 while let Some(slot) = free.pop() {
-                    drop(slot);
+                    if let Err(slot) = SPARE.push(slot) {
+                        drop(slot);
+                    }
                 }
             });
         }
@@ -781,8 +802,26 @@ mod slots {
         slot
     }
 
+    /// A slot when this thread has none free: a spare (refilling half the free list from the
+    /// spares), or a new one.
     #[cold]
     pub(super) fn new() -> Box<Slot<BufferMut>> {
+        #[cfg(not(loom))]
+        if let Some(slot) = SPARE.pop() {
+            let _ = FREE.try_with(|free| {
+                for _ in 1..free.limit().div_ceil(2) {
+                    let Some(spare) = SPARE.pop() else { break };
+                    if let Err(spare) = free.push(spare) {
+                        // Not open on this thread (or no longer): the spare stays spare.
+                        if let Err(spare) = SPARE.push(spare) {
+                            drop(spare);
+                        }
+                        break;
+                    }
+                }
+            });
+            return slot;
+        }
         Slot::new(BufferMut::new())
     }
 
@@ -797,9 +836,10 @@ mod slots {
         drop(slot);
     }
 
-    /// A slot the free list refused: it is full (the slot is freed), or not open yet on this
-    /// thread. It opens once its drain is registered, which cannot happen after the drain has
-    /// run at thread exit.
+    /// A slot the free list refused: it is full (half of it is spilled to the spares), or not
+    /// open yet on this thread. It opens once its drain is registered, which cannot happen
+    /// after the drain has run at thread exit; a slot it cannot keep is offered to the spares
+    /// and freed when they are full too.
     #[cfg(not(loom))]
     #[cold]
     fn put_slow(slot: Box<Slot<BufferMut>>) {
@@ -808,7 +848,14 @@ mod slots {
             if drained_at_exit && free.limit() == 0 {
                 free.set_limit(KEEP);
             }
-            let _ = free.push(slot);
+            if free.len() >= free.limit() {
+                for spilled in (0..free.limit() / 2).map_while(|_| free.pop()) {
+                    let _ = SPARE.push(spilled);
+                }
+            }
+            if let Err(slot) = free.push(slot) {
+                let _ = SPARE.push(slot);
+            }
         });
     }
 }
