@@ -397,14 +397,13 @@ impl<B: Kept, const N: usize> Stack<B, N> {
     pub(crate) fn pop(&self) -> Option<B> {
         let top = self.len.get().checked_sub(1)?;
         self.len.set(top);
+        // The stack is `!Sync` (its cells) and never lends references into its slots. `top <
+        // len <= N`: `slots[top]` holds the pointer of a box that `push` took apart when its
+        // size was `size` (which changes only while the stack is empty).
         let raw = self.slots[top & Self::INDEX_MASK].get();
-        // The stack is `!Sync` (its cells) and never lends references into its slots.
-        // SAFETY: `top < len <= N`: `slots[top]` holds the pointer of a box that `push` took
-        // apart when its size was `size` (which changes only while the stack is empty);
-        // lowering `len` made it ours.
-        Some(B::from_boxed(unsafe {
-            B::Boxed::from_raw(raw, self.size.get())
-        }))
+        // SAFETY: `raw` is that box's, with its length; lowering `len` made it ours.
+        let boxed = unsafe { B::Boxed::from_raw(raw, self.size.get()) };
+        Some(B::from_boxed(boxed))
     }
 
     /// Keeps `block`, or hands it back when `limit` blocks are held or its length is not the
