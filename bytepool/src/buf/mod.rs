@@ -784,9 +784,7 @@ mod slots {
             let _ = FREE.try_with(|free| {
                 free.set_limit(0);
                 while let Some(slot) = free.pop() {
-                    if let Err(slot) = SPARE.push(slot) {
-                        drop(slot);
-                    }
+                    spare(slot);
                 }
             });
         }
@@ -810,12 +808,10 @@ mod slots {
         if let Some(slot) = SPARE.pop() {
             let _ = FREE.try_with(|free| {
                 for _ in 1..free.limit().div_ceil(2) {
-                    let Some(spare) = SPARE.pop() else { break };
-                    if let Err(spare) = free.push(spare) {
-                        // Not open on this thread (or no longer): the spare stays spare.
-                        if let Err(spare) = SPARE.push(spare) {
-                            drop(spare);
-                        }
+                    let Some(slot) = SPARE.pop() else { break };
+                    if let Err(slot) = free.push(slot) {
+                        // Not open on this thread (or no longer): the slot stays spare.
+                        spare(slot);
                         break;
                     }
                 }
@@ -849,13 +845,20 @@ mod slots {
                 free.set_limit(KEEP);
             }
             if free.len() >= free.limit() {
-                for spilled in (0..free.limit() / 2).map_while(|_| free.pop()) {
-                    let _ = SPARE.push(spilled);
-                }
+                (0..free.limit() / 2)
+                    .map_while(|_| free.pop())
+                    .for_each(spare);
             }
             if let Err(slot) = free.push(slot) {
-                let _ = SPARE.push(slot);
+                spare(slot);
             }
         });
+    }
+
+    /// Keeps `slot` as a spare, or frees it when the spares are full.
+    #[cfg(not(loom))]
+    fn spare(slot: Box<Slot<BufferMut>>) {
+        // A refused slot comes back in the `Err`, and is freed with it.
+        let _ = SPARE.push(slot);
     }
 }
