@@ -4,31 +4,14 @@
 //!
 //! One test per binary, so no other test allocates while it counts.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
+mod common;
+
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::sync_channel;
 use std::thread;
 
 use bytepool::Buffer;
-
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged; the counter
-// is bookkeeping only.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged: the caller upholds `System.alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged: `ptr` came from `alloc` above with this layout.
-        unsafe { System.dealloc(ptr, layout) };
-    }
-}
+use common::{Counting, ALLOCS, POOLING};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
@@ -54,10 +37,6 @@ fn cross_threads(n: usize) -> u64 {
     consumer.join().unwrap();
     ALLOCS.load(Ordering::Relaxed) - before
 }
-
-/// Whether buffers are really reused (off under `--features passthrough`, where every get
-/// allocates its block).
-const POOLING: bool = !cfg!(feature = "passthrough");
 
 #[test]
 fn buffers_released_on_another_thread_recycle_their_slots() {
