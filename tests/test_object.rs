@@ -172,6 +172,44 @@ fn tuple_and_unit_structs_and_new_path() {
     );
 }
 
+/// Collections whose elements have drop glue are cleared out of line, and only when not
+/// empty: the elements must still be dropped, and the allocation kept, empty or not.
+#[test]
+fn std_resets_drop_what_they_clear_and_keep_the_allocation() {
+    let one = std::rc::Rc::new(());
+    let some = |n: u8| (0..n).map(|i| (i, std::rc::Rc::clone(&one)));
+    let live = || std::rc::Rc::strong_count(&one) - 1;
+
+    let mut v: Vec<_> = some(10).collect();
+    v.reset();
+    assert!(v.is_empty() && v.capacity() >= 10 && live() == 0);
+    v.reset();
+    assert!(
+        v.is_empty() && v.capacity() >= 10,
+        "an empty reset keeps the allocation"
+    );
+    let mut d: VecDeque<_> = some(10).collect();
+    d.reset();
+    assert!(d.is_empty() && d.capacity() >= 10 && live() == 0);
+    let mut bh: BinaryHeap<_> = some(10).collect();
+    bh.reset();
+    assert!(bh.is_empty() && bh.capacity() >= 10 && live() == 0);
+    let mut h: HashMap<_, _> = some(10).collect();
+    h.reset();
+    assert!(h.is_empty() && h.capacity() >= 10 && live() == 0);
+    h.reset();
+    assert!(h.is_empty() && h.capacity() >= 10);
+    let mut hs: HashSet<_> = some(10).collect();
+    hs.reset();
+    assert!(hs.is_empty() && hs.capacity() >= 10 && live() == 0);
+    let mut bm: BTreeMap<_, _> = some(10).collect();
+    bm.reset();
+    assert!(bm.is_empty() && live() == 0);
+    let mut bs: BTreeSet<_> = some(10).collect();
+    bs.reset();
+    assert!(bs.is_empty() && live() == 0);
+}
+
 #[test]
 fn every_std_reset_impl() {
     let mut v = Vec::with_capacity(8);

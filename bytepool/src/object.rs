@@ -97,27 +97,42 @@ impl Reset for () {
     fn reset(&mut self) {}
 }
 
+/// Resets a collection by `clear`, which keeps its allocation. When the elements have drop
+/// glue, the clear runs out of line and only for a non-empty collection: an idle `Vec<String>`
+/// then costs a test in every reset, not an inlined drop loop whose saved registers every
+/// return pays (about 0.3 ns of a typed round trip, measured). Without drop glue the clear
+/// is a store or two and stays in line.
 macro_rules! reset_by_clear {
-    ($([$($g:tt)*] $t:ty),* $(,)?) => {$(
+    ($([$($g:tt)*] $t:ty => $elem:ty),* $(,)?) => {$(
         impl<$($g)*> Reset for $t {
             #[inline]
             fn reset(&mut self) {
-                self.clear();
+                if !mem::needs_drop::<$elem>() {
+                    self.clear();
+                } else if !self.is_empty() {
+                    out_of_line(self, Self::clear);
+                }
             }
         }
     )*};
 }
 
 reset_by_clear!(
-    [T] Vec<T>,
-    [] String,
-    [T] VecDeque<T>,
-    [T] BinaryHeap<T>,
-    [K, V, S] HashMap<K, V, S>,
-    [T, S] HashSet<T, S>,
-    [K, V] BTreeMap<K, V>,
-    [T] BTreeSet<T>,
+    [T] Vec<T> => T,
+    [] String => u8,
+    [T] VecDeque<T> => T,
+    [T] BinaryHeap<T> => T,
+    [K, V, S] HashMap<K, V, S> => (K, V),
+    [T, S] HashSet<T, S> => T,
+    [K, V] BTreeMap<K, V> => (K, V),
+    [T] BTreeSet<T> => T,
 );
+
+/// Calls `f(value)` in a frame of its own.
+#[inline(never)]
+fn out_of_line<T: ?Sized>(value: &mut T, f: impl FnOnce(&mut T)) {
+    f(value);
+}
 
 macro_rules! capacity {
     ($([$($g:tt)*] $t:ty),* $(,)?) => {$(
