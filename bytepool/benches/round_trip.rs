@@ -97,6 +97,26 @@ impl Peer for Global {
     }
 }
 
+/// An instance pool, `BytePool::<PowerOfTwo>::new()`: the same tiers with no thread caches, so
+/// every get and give visits the shared tier queues and counters, and each handle holds a
+/// reference count on its pool.
+struct Instance {
+    pool: BytePool<PowerOfTwo>,
+    n: usize,
+}
+
+impl Peer for Instance {
+    const NAME: &'static str = "bytepool_instance";
+    type Handle<'a> = BufferMut;
+
+    #[inline(always)]
+    fn take(&self) -> BufferMut {
+        let mut buf = self.pool.get(self.n);
+        buf[0] = 1;
+        buf
+    }
+}
+
 /// The global pool's buffer frozen into a refcounted `Buffer`; giving it back clones it once
 /// and drops both references.
 struct Refcounted(Global);
@@ -372,6 +392,10 @@ trait Visit {
 fn each_peer(n: usize, visit: &mut impl Visit) {
     visit.visit(&Global::new(n));
     visit.visit(&Refcounted(Global::new(n)));
+    visit.visit(&Instance {
+        pool: BytePool::new(),
+        n,
+    });
     visit.visit(&WithCapacity(n));
     visit.visit(&Zeroed(n));
     visit.visit(&LockFree::new(n));
