@@ -360,6 +360,11 @@ impl<T> std::panic::RefUnwindSafe for ObjShared<T> {}
 /// A panic inside the reset function leaves the pool consistent: that object is dropped (once),
 /// not returned, and counted in [`Stats::discarded`]; the panic continues.
 ///
+/// Pools made here are instance pools, without thread caches: each get and return visits the
+/// shared queue and counters, and each handle holds a reference count on its pool. They cost
+/// several times what the process-wide pool of a `#[derive(Pooled)]` type costs
+/// ([`Pooled::take`], whose threads keep caches); for a small struct, more than `Box::new`.
+///
 /// # Examples
 /// ```
 /// use bytepool::{Pool, PoolStats};
