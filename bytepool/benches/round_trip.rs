@@ -70,6 +70,14 @@ fn round_trip<P: Peer>(peer: &P) {
     peer.give(handle);
 }
 
+/// A buffer of `n` bytes from `pool`, with one byte written.
+#[inline(always)]
+fn get_written(pool: &BytePool<PowerOfTwo>, n: usize) -> BufferMut {
+    let mut buf = pool.get(n);
+    buf[0] = 1;
+    buf
+}
+
 /// `PowerOfTwo::pool()`, the process-wide pool with per-thread caches.
 struct Global {
     pool: &'static BytePool<PowerOfTwo>,
@@ -91,9 +99,7 @@ impl Peer for Global {
 
     #[inline(always)]
     fn take(&self) -> BufferMut {
-        let mut buf = self.pool.get(self.n);
-        buf[0] = 1;
-        buf
+        get_written(self.pool, self.n)
     }
 }
 
@@ -111,9 +117,7 @@ impl Peer for Instance {
 
     #[inline(always)]
     fn take(&self) -> BufferMut {
-        let mut buf = self.pool.get(self.n);
-        buf[0] = 1;
-        buf
+        get_written(&self.pool, self.n)
     }
 }
 
