@@ -267,11 +267,6 @@ impl<B> Magazine<B> {
     fn len(&self) -> usize {
         self.stack.len()
     }
-
-    /// The most blocks kept (0 before the cache attaches).
-    fn limit(&self) -> usize {
-        self.stack.limit()
-    }
 }
 
 // Every method here is crate-private, like the bound.
@@ -547,21 +542,14 @@ impl<'a, B: Kept> Local<'a, B> {
         if POOLING {
             found = shared_tier.unpark();
             if let (Some(_), Some(mags)) = (&found, self.mags()) {
-                // Refill half the magazine in one visit to the shared queue.
-                let mag = &mags[tier];
-                let batch = mag.limit().div_ceil(2);
-                while mag.len() + 1 < batch {
-                    let Some(block) = shared_tier.unpark() else {
-                        break;
-                    };
-                    if let Err(block) = mag.push(block) {
-                        // Only a re-entrant operation could have filled it meanwhile.
+                mags[tier].stack.refill_half(
+                    || shared_tier.unpark(),
+                    |block| {
                         if let Err(block) = shared_tier.park(block) {
                             drop(block);
                         }
-                        break;
-                    }
-                }
+                    },
+                );
             }
         }
         let (block, event) = match found {
@@ -613,16 +601,9 @@ impl<'a, B: Kept> Local<'a, B> {
         };
         let mut block: Result<(), B> = Err(block);
         if let Some(mags) = self.mags().filter(|_| POOLING) {
-            // The magazine is full (or disabled): spill half of it in one visit. A block is
-            // taken out before it is parked or dropped, so a re-entrant operation (from a
-            // `Drop`) finds the magazine consistent.
+            // The magazine is full (or disabled): spill half of it in one visit.
             let mag = &mags[tier];
-            for _ in 0..mag.limit().div_ceil(2) {
-                match mag.pop() {
-                    Some(spilled) => park_or_free(spilled),
-                    None => break,
-                }
-            }
+            mag.stack.spill_half(park_or_free);
             block = block.or_else(|block| mag.push(block));
         }
         if let Err(block) = block {

@@ -413,6 +413,32 @@ impl<B: Kept, const N: usize> Stack<B, N> {
         self.len.set(len + 1);
         Ok(())
     }
+
+    /// Fills the stack toward half its limit from `source`, leaving room for the one block
+    /// the caller takes for itself, so that one visit to a shared queue serves the next few
+    /// pops. A block the stack refuses (only a re-entrant push can have filled it) goes to
+    /// `refused`, and the refill stops.
+    pub(crate) fn refill_half(
+        &self,
+        mut source: impl FnMut() -> Option<B>,
+        refused: impl FnOnce(B),
+    ) {
+        while self.len() + 1 < self.limit().div_ceil(2) {
+            let Some(block) = source() else { return };
+            if let Err(block) = self.push(block) {
+                return refused(block);
+            }
+        }
+    }
+
+    /// Takes up to half its limit of blocks off the stack, newest first, into `sink`. Each
+    /// block leaves the stack before `sink` sees it, so a re-entrant operation from `sink`
+    /// finds the stack consistent.
+    pub(crate) fn spill_half(&self, sink: impl FnMut(B)) {
+        (0..self.limit().div_ceil(2))
+            .map_while(|_| self.pop())
+            .for_each(sink);
+    }
 }
 
 impl<B, const N: usize> fmt::Debug for Stack<B, N> {
@@ -603,6 +629,29 @@ mod tests {
             .map(|b| (b.len(), b[0]))
             .collect();
         assert_eq!(popped, [(128, 2), (128, 1)]);
+    }
+
+    #[test]
+    fn a_stack_exchanges_half_its_limit_in_a_batch() {
+        let stack = Stack::<Box<[u8]>, 8>::new();
+        stack.set_size(128);
+        stack.set_limit(8);
+        let mut source = (10..20).map(|first| block(128, first));
+        // Half of 8, less the block the caller takes for itself.
+        stack.refill_half(|| source.next(), |_| panic!("nothing to refuse"));
+        assert_eq!(stack.len(), 3);
+        while stack.push(block(128, 0)).is_ok() {}
+        let mut spilled = Vec::new();
+        stack.spill_half(|b| spilled.push((b.len(), b[0])));
+        assert_eq!((spilled.len(), stack.len()), (4, 4));
+        assert_eq!(spilled[0], (128, 0), "newest first");
+        // A block the stack refuses goes back and ends the refill.
+        stack.spill_half(drop);
+        let mut source = [block(64, 1), block(128, 2)].into_iter();
+        let mut refused = None;
+        stack.refill_half(|| source.next(), |b| refused = Some((b.len(), b[0])));
+        assert_eq!((refused, stack.len()), (Some((64, 1)), 0));
+        assert_eq!(source.next().map(|b| b[0]), Some(2));
     }
 
     #[test]

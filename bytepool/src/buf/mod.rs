@@ -806,16 +806,7 @@ mod slots {
     pub(super) fn new() -> Box<Slot<BufferMut>> {
         #[cfg(not(loom))]
         if let Some(slot) = SPARE.pop() {
-            let _ = FREE.try_with(|free| {
-                for _ in 1..free.limit().div_ceil(2) {
-                    let Some(slot) = SPARE.pop() else { break };
-                    if let Err(slot) = free.push(slot) {
-                        // Not open on this thread (or no longer): the slot stays spare.
-                        spare(slot);
-                        break;
-                    }
-                }
-            });
+            let _ = FREE.try_with(|free| free.refill_half(|| SPARE.pop(), spare));
             return slot;
         }
         Slot::new(BufferMut::new())
@@ -845,9 +836,7 @@ mod slots {
                 free.set_limit(KEEP);
             }
             if free.len() >= free.limit() {
-                (0..free.limit() / 2)
-                    .map_while(|_| free.pop())
-                    .for_each(spare);
+                free.spill_half(spare);
             }
             if let Err(slot) = free.push(slot) {
                 spare(slot);
