@@ -58,6 +58,23 @@ fn smoke() {
     assert!(stats.total_puts >= 1);
 }
 
+/// A typed pool's requests have no length: its statistics list none, from the calling
+/// thread's counter block (the process-wide pool) or the shared one (an instance pool).
+#[test]
+fn typed_pools_record_no_lengths() {
+    #[derive(Pooled, Default)]
+    struct Quiet(u64);
+    let instance = Pool::<Quiet>::new();
+    for _ in 0..3 {
+        drop(Quiet::take());
+        drop(instance.get());
+    }
+    for s in [Quiet::pool().stats(), instance.stats()] {
+        assert_eq!((s.total_gets, s.total_puts), (3, 3));
+        assert_eq!(s.recent_lengths, [0usize; 0]);
+    }
+}
+
 #[test]
 fn derived_reset_follows_each_field_attribute() {
     let mut e = LogEntry {

@@ -188,6 +188,30 @@ fn a_counter_block_reused_by_the_next_thread_starts_from_zero() {
     assert_eq!(s.recent_lengths, [10, 11, 12, 20, 21, 30, 40]);
 }
 
+/// A request that fails is neither counted nor recorded, so a thread's ring of lengths stays
+/// in step with its count of gets (the ring's position): the next served length is the newest
+/// one listed, on a process-wide pool (per-thread blocks) as on an instance pool.
+#[test]
+fn a_failed_get_is_neither_counted_nor_recorded() {
+    bytepool::define_tiers! {
+        FailTiers = [64];
+    }
+    let instance = BytePool::<FailTiers>::new();
+    for pool in [FailTiers::pool(), &instance] {
+        drop(pool.get(10));
+        // Above every tier and too large for the allocator.
+        assert!(matches!(
+            pool.try_get(isize::MAX as usize),
+            Err(bytepool::Error::AllocFailed { .. })
+        ));
+        drop(pool.get(20));
+        let s = pool.stats();
+        check_relations(&s);
+        assert_eq!((s.total_gets, s.oversize), (2, 0));
+        assert_eq!(s.recent_lengths, [10, 20]);
+    }
+}
+
 /// Buffers that another thread-local's destructor returns after the thread's cache has been
 /// emptied (its destructor ran first) reach the shared tiers, and a get from there is served;
 /// nothing is lost or counted twice.

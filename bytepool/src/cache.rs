@@ -34,12 +34,15 @@ pub(crate) struct Core<B> {
 }
 
 impl<B> Core<B> {
+    /// A pool of `tiers`; `lengths` says whether it records the length of every get (in
+    /// `ring` when given, else in its counter blocks).
     pub(crate) fn new(
         tiers: Box<[Tier<B>]>,
         ring: Option<Box<dyn Ring<usize> + Send + Sync>>,
+        lengths: bool,
     ) -> Self {
         Core {
-            registry: Registry::new(tiers.len()),
+            registry: Registry::new(tiers.len(), lengths),
             tiers,
             ring,
         }
@@ -371,7 +374,7 @@ impl<B: Kept> ThreadCache<B> {
         let _ = self.attached.set(attached);
         let attached = self.attached.get()?;
         self.recent.set(&attached.counters.recent);
-        self.recent_next.set(attached.counters.recent.position());
+        self.recent_next.set(attached.counters.gets());
         for ((tier, mag), counters) in self.mags.iter().enumerate().zip(attached.counters.tiers()) {
             mag.open(core, tier, counters);
         }
@@ -412,10 +415,11 @@ impl<B: Kept> ThreadCache<B> {
         let mag = self.mags.get(tier)?;
         let block = mag.pop()?;
         if stats {
-            mag.counters.get().own_hit();
+            // Recorded before it is counted: a snapshot that sees the count sees the length.
             if record {
                 self.recent.get().record_own(&self.recent_next, len);
             }
+            mag.counters.get().own_hit();
         }
         Some(block)
     }
@@ -497,7 +501,8 @@ impl<'a, B: Kept> Local<'a, B> {
         }
     }
 
-    /// Records a requested length.
+    /// Records the length of a get just counted: in a thread's block, one record per get
+    /// counted there keeps the ring's position equal to the block's count of gets.
     #[inline]
     pub(crate) fn record_len(&self, len: usize, stats: bool) {
         if !stats {

@@ -442,6 +442,7 @@ impl<T: 'static> Pool<T> {
                 core: Core::new(
                     Box::new([Tier::new(mem::size_of::<T>(), capacity, 0)]),
                     None,
+                    false,
                 ),
                 factory: Box::new(factory),
                 reset: Box::new(reset),
@@ -526,6 +527,7 @@ impl<T: Pooled> Pool<T> {
                 core: Core::new(
                     Box::new([Tier::new(mem::size_of::<T>(), capacity, thread_cache)]),
                     None,
+                    false,
                 ),
                 factory: Box::new(new),
                 reset: Box::new(T::reset),

@@ -208,7 +208,7 @@ impl<T: Tiers> Builder<T> {
                 Tier::new(size, max_idle, (CACHE_BYTES / size).clamp(1, CACHE_MAX))
             })
             .collect();
-        let core = Core::new(tiers, self.ring);
+        let core = Core::new(tiers, self.ring, true);
         for (t, &size) in T::SIZES.iter().enumerate() {
             core.prewarm(t, self.prewarm, || {
                 raw::alloc_zeroed(size).unwrap_or_else(|e| panic!("prewarming: {e}"))
@@ -540,25 +540,27 @@ fn global_core<T: Tiers>() -> &'static Core<Box<[u8]>> {
     &global_shared::<T>().core
 }
 
-/// A block holding `len > 0` bytes, counted as a get, and the vtable of its tier.
+/// A block holding `len > 0` bytes, counted as a get and its length recorded, and the vtable
+/// of its tier. A request that fails is neither counted nor recorded.
 #[inline]
 fn acquire<T: Tiers>(shared: &Shared, len: usize) -> Result<Acquired, Error> {
     with_local::<T, _>(shared, |local| {
-        local.record_len(len, T::STATS);
-        match T::class_of(len) {
+        let acquired = match T::class_of(len) {
             Some(tier) => {
                 if T::SIZES.get(tier).is_none_or(|&size| size < len) {
                     lying_class_of::<T>(len, tier);
                 }
                 let block = local.get_tier(tier, T::STATS, raw::alloc_zeroed)?;
-                Ok((block, vtable::<T>(Some(tier))))
+                (block, vtable::<T>(Some(tier)))
             }
             None => {
                 let block = raw::alloc_zeroed(len)?;
                 local.got_oversize(T::STATS);
-                Ok((block, vtable::<T>(None)))
+                (block, vtable::<T>(None))
             }
-        }
+        };
+        local.record_len(len, T::STATS);
+        Ok(acquired)
     })
 }
 
