@@ -347,6 +347,7 @@ fn a_hand_written_tiers_impl_that_lies_cannot_corrupt_memory() {
         fn __global() -> &'static BytePool<Self> {
             unimplemented_global()
         }
+        type __Length = bytepool::__private::Counted;
         fn __with_cache<R, F: FnOnce(&bytepool::__private::ByteCache) -> R>(_: F) -> Option<R> {
             None
         }
@@ -375,6 +376,7 @@ macro_rules! tiers_with_vtables {
             fn __global() -> &'static BytePool<Self> {
                 panic!("no global pool")
             }
+            type __Length = bytepool::__private::Counted;
             fn __with_cache<R, F: FnOnce(&bytepool::__private::ByteCache) -> R>(_: F) -> Option<R> {
                 None
             }

@@ -190,8 +190,10 @@ fn a_counter_block_reused_by_the_next_thread_starts_from_zero() {
 
 /// A request that fails is neither counted nor recorded, so a thread's ring of lengths stays
 /// in step with its count of gets (the ring's position): the next served length is the newest
-/// one listed, on a process-wide pool (per-thread blocks) as on an instance pool.
+/// one listed, on a process-wide pool (per-thread blocks) as on an instance pool. (Miri reports
+/// an allocation of `isize::MAX` bytes as resource exhaustion, so it skips this test.)
 #[test]
+#[cfg_attr(miri, ignore)]
 fn a_failed_get_is_neither_counted_nor_recorded() {
     bytepool::define_tiers! {
         FailTiers = [64];

@@ -378,6 +378,7 @@ fn expand_tiers(tiers: &Tiers<'_>) -> TokenStream {
     let indices = (0..sizes.len()).map(|t| LitInt::new(&format!("{t}usize"), Span::call_site()));
     let class_of = class_of_body(sizes);
     let isize_check = sizes.last().map(isize_assertion);
+    let length = Ident::new(if *stats { "Counted" } else { "Inline" }, Span::call_site());
     quote! {
         #strukt
 
@@ -396,7 +397,7 @@ fn expand_tiers(tiers: &Tiers<'_>) -> TokenStream {
                     #class_of
                 }
 
-                #krate::__private::tiers_items!(#ident, #count, [#(#indices),*]);
+                #krate::__private::tiers_items!(#ident, #count, [#(#indices),*], #length);
             }
 
             impl #ident {

@@ -11,10 +11,11 @@
 
 use std::cell::Cell;
 use std::fmt;
+use std::marker::PhantomData;
 
 #[cfg(not(loom))]
 use crate::raw::{Anchor, Anchored};
-use crate::raw::{Kept, Stack};
+use crate::raw::{Counted, Kept, Length, Stack};
 
 use crate::ring::Ring;
 use crate::stats::{Counters, Event, Recent, Registry, TierCounters, STANDIN};
@@ -126,7 +127,7 @@ impl<B> Tier<B> {
 /// Generated per tier set by `define_tiers!` (and per type by `#[derive(Pooled)]`); not part
 /// of the public API.
 #[doc(hidden)]
-pub struct ThreadCache<B: 'static, M: ?Sized = [Magazine<B>]> {
+pub struct ThreadCache<B: 'static, L: Length = Counted, M: ?Sized = [Magazine<B, L>]> {
     #[cfg(not(loom))]
     attached: Anchor<Attached<B>>,
     /// Keeps an `Attached` in this thread's keeper and anchors it here (generated).
@@ -134,17 +135,20 @@ pub struct ThreadCache<B: 'static, M: ?Sized = [Magazine<B>]> {
     hold: fn(Attached<B>) -> bool,
     /// Loom drops a thread's locals all at once, so one cannot reach another from its
     /// destructor: there the cache keeps its link itself and each magazine empties itself.
+    /// Each magazine holds a reference too, so the counters retire after the last magazine
+    /// has given its blocks back and let go of its word in them.
     #[cfg(loom)]
-    attached: std::cell::OnceCell<Attached<B>>,
+    attached: std::cell::OnceCell<std::rc::Rc<Attached<B>>>,
     /// The hot path's way to this thread's ring of recent lengths, in its counter block while
     /// attached ([`STANDIN`] otherwise), and the ring's position (`Recent::record_own`). Blocks
     /// are `&'static`, so a plain `Cell` holds them and the ring is one load away.
     recent: Cell<&'static Recent>,
     recent_next: Cell<usize>,
+    _length: PhantomData<L>,
     mags: M,
 }
 
-impl<B, const N: usize> ThreadCache<B, [Magazine<B>; N]> {
+impl<B, L: Length, const N: usize> ThreadCache<B, L, [Magazine<B, L>; N]> {
     /// An empty cache, attached to its pool on first use through `hold`.
     #[must_use]
     #[cfg(not(loom))]
@@ -154,6 +158,7 @@ impl<B, const N: usize> ThreadCache<B, [Magazine<B>; N]> {
             hold,
             recent: Cell::new(&STANDIN.recent),
             recent_next: Cell::new(0),
+            _length: PhantomData,
             mags: [const { Magazine::new() }; N],
         }
     }
@@ -166,20 +171,21 @@ impl<B, const N: usize> ThreadCache<B, [Magazine<B>; N]> {
             attached: std::cell::OnceCell::new(),
             recent: Cell::new(&STANDIN.recent),
             recent_next: Cell::new(0),
+            _length: PhantomData,
             mags: std::array::from_fn(|_| Magazine::new()),
         }
     }
 }
 
 #[cfg(loom)]
-impl<B, const N: usize> Default for ThreadCache<B, [Magazine<B>; N]> {
+impl<B, L: Length, const N: usize> Default for ThreadCache<B, L, [Magazine<B, L>; N]> {
     fn default() -> Self {
         Self::new()
     }
 }
 
 #[cfg(not(loom))]
-impl<B: Kept, const N: usize> Anchored for ThreadCache<B, [Magazine<B>; N]> {
+impl<B: Kept, L: Length, const N: usize> Anchored for ThreadCache<B, L, [Magazine<B, L>; N]> {
     type Target = Attached<B>;
 
     fn anchor(&self) -> &Anchor<Attached<B>> {
@@ -187,15 +193,27 @@ impl<B: Kept, const N: usize> Anchored for ThreadCache<B, [Magazine<B>; N]> {
     }
 
     fn retire(&self) {
-        let cache: &ThreadCache<B> = self;
+        let cache: &ThreadCache<B, L> = self;
         cache.retire();
     }
 }
 
-impl<B, M: ?Sized> fmt::Debug for ThreadCache<B, M> {
+impl<B, L: Length, M: ?Sized> ThreadCache<B, L, M> {
+    /// The link to the pool, once attached.
+    #[inline(always)]
+    fn attached(&self) -> Option<&Attached<B>> {
+        #[cfg(not(loom))]
+        let attached = self.attached.get();
+        #[cfg(loom)]
+        let attached = self.attached.get().map(|attached| &**attached);
+        attached
+    }
+}
+
+impl<B, L: Length, M: ?Sized> fmt::Debug for ThreadCache<B, L, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ThreadCache")
-            .field("attached", &self.attached.get().is_some())
+            .field("attached", &self.attached().is_some())
             .finish_non_exhaustive()
     }
 }
@@ -239,23 +257,27 @@ impl<B> fmt::Debug for Attached<B> {
 pub(crate) const MAGAZINE_SLOTS: usize = 32;
 
 /// One tier's stack of idle blocks in one thread, inline in the thread-local: a pop or push is
-/// a few loads and stores at fixed offsets from the thread pointer, with no pointer to follow.
-/// Its limit is 0 until the cache attaches (so a magazine that is not attached is empty and
-/// full at once), then the tier's `cache_limit`, and 0 again once the thread retires it.
+/// a few loads and stores at fixed offsets from the thread pointer. Its limit is 0 until the
+/// cache attaches (so a magazine that is not attached is empty and full at once), then the
+/// tier's `cache_limit`, and 0 again once the thread retires it.
+///
+/// With statistics (`L` = [`Counted`]) the stack's length lives in the tier's counters in the
+/// thread's counter block, with the counts of hits and puts: one pointer away, but a hit or a
+/// put is counted by the store that updates the length anyway.
 #[doc(hidden)]
-pub struct Magazine<B: 'static> {
-    stack: Stack<B, MAGAZINE_SLOTS>,
+pub struct Magazine<B: 'static, L: Length = Counted> {
+    stack: Stack<B, MAGAZINE_SLOTS, L>,
     /// This tier's counters in the thread's counter block while attached, [`STANDIN`]'s
-    /// otherwise: the hot path counts with one load and one store.
+    /// otherwise.
     counters: Cell<&'static TierCounters>,
-    /// Under loom, where the magazine empties itself when dropped: its pool, its tier and
-    /// [`retire`](Self::retire) (a `Drop` cannot require `B: Kept`).
+    /// Under loom, where the magazine empties itself when dropped: its link to the pool, its
+    /// tier and [`retire`](Self::retire) (a `Drop` cannot require `B: Kept`).
     #[cfg(loom)]
     #[allow(clippy::type_complexity)]
-    home: Cell<Option<(&'static Core<B>, usize, fn(&Self, &Core<B>, usize))>>,
+    home: Cell<Option<(std::rc::Rc<Attached<B>>, usize, fn(&Self, &Core<B>, usize))>>,
 }
 
-impl<B> Magazine<B> {
+impl<B, L: Length> Magazine<B, L> {
     const_unless_loom! {
         fn new() -> Self {
             Magazine {
@@ -274,54 +296,75 @@ impl<B> Magazine<B> {
 
 // Every method here is crate-private, like the bound.
 #[allow(private_bounds)]
-impl<B: Kept> Magazine<B> {
+impl<B: Kept, L: Length> Magazine<B, L> {
     /// Lets the magazine keep up to its tier's `cache_limit` blocks of `core`'s tier `tier`,
-    /// counted in `counters`.
+    /// counted in `counters`, which belong to the calling thread alone (its counter block).
     fn open(&self, core: &'static Core<B>, tier: usize, counters: &'static TierCounters) {
         self.counters.set(counters);
-        self.stack.set_size(core.tiers[tier].size);
-        self.stack.set_limit(core.tiers[tier].cache_limit);
-        #[cfg(loom)]
-        self.home.set(Some((core, tier, Self::retire)));
+        let tier = &core.tiers[tier];
+        self.stack
+            .open(&counters.magazine, tier.cache_limit, tier.size);
     }
 
     /// Gives the magazine back to the pool: no more pushes, every block parked in the shared
-    /// tier (or freed and counted as discarded when it is full).
+    /// tier (or freed and counted as discarded when it is full), and its word let go.
     fn retire(&self, core: &Core<B>, tier: usize) {
-        self.stack.set_limit(0);
+        self.stack.close();
         let counters = &core.registry.shared;
-        while let Some(block) = self.pop() {
+        while let Some(block) = self.stack.pop() {
             if let Err(block) = core.tiers[tier].park(block) {
                 counters.count(Event::Discard, false);
                 counters.count(Event::Freed(tier), false);
                 drop(block);
             }
         }
+        self.stack.shut();
+        self.counters.set(&STANDIN.tier);
     }
 
-    /// The newest block, if any.
+    /// The newest block, if any, counted as a hit when `counted`.
     #[inline(always)]
-    fn pop(&self) -> Option<B> {
-        self.stack.pop()
+    fn pop(&self, counted: bool) -> Option<B> {
+        if !counted {
+            return self.stack.pop();
+        }
+        let (block, full) = self.stack.pop_counted()?;
+        if full {
+            self.counters.get().fold();
+        }
+        Some(block)
     }
 
-    /// Keeps `block`, or hands it back when the magazine is full (or not attached).
+    /// Keeps `block`, counted as a put when `counted`, or hands it back when the magazine is
+    /// full (or not attached).
     #[inline(always)]
-    fn push(&self, block: B) -> Result<(), B> {
-        self.stack.push(block)
+    fn push(&self, block: B, counted: bool) -> Result<(), B> {
+        if counted {
+            self.stack.push_counted(block)
+        } else {
+            self.stack.push(block)
+        }
     }
-}
 
-#[cfg(loom)]
-impl<B> Drop for Magazine<B> {
-    fn drop(&mut self) {
-        if let Some((core, tier, retire)) = self.home.get() {
-            retire(self, core, tier);
+    /// Folds the counts in the magazine's word into the counters once they pass a quarter of
+    /// their range (a pop checks only the sign bit; see `LenWord`), at a slow-path event.
+    fn settle(&self) {
+        if self.stack.counts_full() {
+            self.counters.get().fold();
         }
     }
 }
 
-impl<B> fmt::Debug for Magazine<B> {
+#[cfg(loom)]
+impl<B, L: Length> Drop for Magazine<B, L> {
+    fn drop(&mut self) {
+        if let Some((attached, tier, retire)) = self.home.take() {
+            retire(self, attached.core, tier);
+        }
+    }
+}
+
+impl<B, L: Length> fmt::Debug for Magazine<B, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Magazine")
             .field("len", &self.len())
@@ -331,7 +374,7 @@ impl<B> fmt::Debug for Magazine<B> {
 
 // Every method here is crate-private, like the bound.
 #[allow(private_bounds)]
-impl<B: Kept> ThreadCache<B> {
+impl<B: Kept, L: Length> ThreadCache<B, L> {
     /// Runs `f` in this thread's context for the pool `core` returns (the one this cache
     /// belongs to), attaching the cache first if needed; in the shared context when the
     /// thread is exiting and the cache can no longer attach.
@@ -339,9 +382,9 @@ impl<B: Kept> ThreadCache<B> {
     pub(crate) fn run<R>(
         &self,
         core: fn() -> &'static Core<B>,
-        f: impl FnOnce(&mut Local<'_, B>) -> R,
+        f: impl FnOnce(&mut Local<'_, B, L>) -> R,
     ) -> R {
-        let attached = match self.attached.get() {
+        let attached = match self.attached() {
             Some(attached) => Some(attached),
             None => self.attach(core()),
         };
@@ -366,17 +409,27 @@ impl<B: Kept> ThreadCache<B> {
             counters,
             flushed: Cell::new(0),
         };
-        // A refused `Attached` (thread exit, or a re-entrant attach that won) is dropped,
-        // which retires its counters (unused).
+        // A refused `Attached` (thread exit, or a re-entrant attach that won and opened the
+        // magazines) is dropped, which retires its counters (unused).
         #[cfg(not(loom))]
-        (self.hold)(attached);
+        let won = (self.hold)(attached);
         #[cfg(loom)]
-        let _ = self.attached.set(attached);
-        let attached = self.attached.get()?;
-        self.recent.set(&attached.counters.recent);
-        self.recent_next.set(attached.counters.gets());
-        for ((tier, mag), counters) in self.mags.iter().enumerate().zip(attached.counters.tiers()) {
-            mag.open(core, tier, counters);
+        let won = self.attached.set(std::rc::Rc::new(attached)).is_ok();
+        let attached = self.attached()?;
+        if won {
+            self.recent.set(&attached.counters.recent);
+            self.recent_next.set(attached.counters.gets());
+            for ((tier, mag), counters) in
+                self.mags.iter().enumerate().zip(attached.counters.tiers())
+            {
+                mag.open(core, tier, counters);
+                #[cfg(loom)]
+                mag.home.set(Some((
+                    std::rc::Rc::clone(self.attached.get()?),
+                    tier,
+                    Magazine::retire,
+                )));
+            }
         }
         Some(attached)
     }
@@ -385,12 +438,11 @@ impl<B: Kept> ThreadCache<B> {
     /// freed and counted as discarded) and refuses further pushes.
     #[cfg(not(loom))]
     fn retire(&self) {
-        let Some(attached) = self.attached.get() else {
+        let Some(attached) = self.attached() else {
             return;
         };
         for (tier, mag) in self.mags.iter().enumerate() {
             mag.retire(attached.core, tier);
-            mag.counters.set(&STANDIN.tier);
         }
         // The counter block goes back to the pool right after this. The hot path counts only
         // after a magazine pop or push succeeds, which retired magazines refuse, so this is
@@ -412,14 +464,9 @@ impl<B: Kept> ThreadCache<B> {
         }
         // A magazine that is not attached yet is empty, so this fails before `attached` is
         // needed.
-        let mag = self.mags.get(tier)?;
-        let block = mag.pop()?;
-        if stats {
-            // Recorded before it is counted: a snapshot that sees the count sees the length.
-            if record {
-                self.recent.get().record_own(&self.recent_next, len);
-            }
-            mag.counters.get().own_hit();
+        let block = self.mags.get(tier)?.pop(stats)?;
+        if stats && record {
+            self.recent.get().record_own(&self.recent_next, len);
         }
         Some(block)
     }
@@ -436,28 +483,24 @@ impl<B: Kept> ThreadCache<B> {
             return;
         };
         // A magazine that is not attached yet is full: the block goes back to the caller.
-        if let Err(back) = mag.push(taken) {
+        if let Err(back) = mag.push(taken, stats) {
             *block = Some(back);
-            return;
-        }
-        if stats {
-            mag.counters.get().own_put();
         }
     }
 }
 
 /// What one pool operation works with: the shared pool, a counter block and, for a global
 /// pool's thread, that thread's magazines.
-pub(crate) struct Local<'a, B: 'static> {
+pub(crate) struct Local<'a, B: 'static, L: Length = Counted> {
     core: &'a Core<B>,
     counters: &'a Counters,
     /// The thread's link to its pool and its cache (magazines, position in `counters`' ring);
     /// `None` in the shared context, where `counters` are shared and every operation
     /// publishes its effect on `outstanding` at once (so `high_water` is exact).
-    cached: Option<(&'a Attached<B>, &'a ThreadCache<B>)>,
+    cached: Option<(&'a Attached<B>, &'a ThreadCache<B, L>)>,
 }
 
-impl<'a, B: Kept> Local<'a, B> {
+impl<'a, B: Kept, L: Length> Local<'a, B, L> {
     /// The context without a thread cache: shared queues and shared counters.
     pub(crate) fn uncached(core: &'a Core<B>) -> Self {
         Local {
@@ -475,7 +518,7 @@ impl<'a, B: Kept> Local<'a, B> {
 
     /// This thread's magazines, with a thread cache.
     #[inline]
-    fn mags(&self) -> Option<&'a [Magazine<B>]> {
+    fn mags(&self) -> Option<&'a [Magazine<B, L>]> {
         self.cached.map(|(_, cache)| &cache.mags)
     }
 
@@ -527,8 +570,7 @@ impl<'a, B: Kept> Local<'a, B> {
         alloc: impl FnOnce(usize) -> Result<B, Error>,
     ) -> Result<B, Error> {
         if POOLING {
-            if let Some(block) = self.mags().and_then(|m| m[tier].pop()) {
-                self.count(Event::Hit(tier), stats);
+            if let Some(block) = self.mags().and_then(|m| m[tier].pop(stats)) {
                 return Ok(block);
             }
         }
@@ -546,6 +588,9 @@ impl<'a, B: Kept> Local<'a, B> {
         let mut found = None;
         if POOLING {
             found = shared_tier.unpark();
+            if let Some(mags) = self.mags() {
+                mags[tier].settle();
+            }
             if let (Some(_), Some(mags)) = (&found, self.mags()) {
                 mags[tier].stack.refill_half(
                     || shared_tier.unpark(),
@@ -572,11 +617,8 @@ impl<'a, B: Kept> Local<'a, B> {
     pub(crate) fn put_tier(&mut self, tier: usize, block: B, returned: bool, stats: bool) {
         if POOLING {
             if let Some(mags) = self.mags() {
-                match mags[tier].push(block) {
-                    Ok(()) => {
-                        self.count(Event::Put(tier), stats);
-                        return;
-                    }
+                match mags[tier].push(block, stats) {
+                    Ok(()) => return,
                     Err(back) => return self.put_tier_slow(tier, back, returned, stats),
                 }
             }
@@ -608,8 +650,9 @@ impl<'a, B: Kept> Local<'a, B> {
         if let Some(mags) = self.mags().filter(|_| POOLING) {
             // The magazine is full (or disabled): spill half of it in one visit.
             let mag = &mags[tier];
+            mag.settle();
             mag.stack.spill_half(park_or_free);
-            block = block.or_else(|block| mag.push(block));
+            block = block.or_else(|block| mag.push(block, false));
         }
         if let Err(block) = block {
             park_or_free(block);
@@ -653,7 +696,7 @@ impl<'a, B: Kept> Local<'a, B> {
         let mut bytes = 0;
         for (tier, mag) in mags.iter().enumerate() {
             // At most the blocks idle now, as in `Core::trim`.
-            for block in (0..mag.len()).map_while(|_| mag.pop()) {
+            for block in (0..mag.len()).map_while(|_| mag.pop(false)) {
                 self.counters.count(Event::Freed(tier), exclusive);
                 bytes += self.core.tiers[tier].size;
                 drop(block);

@@ -134,10 +134,12 @@ pub mod __private {
     #[cfg(not(loom))]
     pub use crate::raw::{Anchored, Keeper};
 
-    /// A byte pool's thread cache, unsized (what `Tiers::__with_cache` lends).
-    pub type ByteCache = ThreadCache<Bytes>;
+    pub use crate::raw::{Counted, Inline};
+    /// A byte pool's thread cache, unsized (what `Tiers::__with_cache` lends), keeping its
+    /// magazines' lengths `L`: [`Counted`] with statistics, [`Inline`] without.
+    pub type ByteCache<L = Counted> = ThreadCache<Bytes, L>;
     /// A byte pool's thread cache with `N` tiers (what `define_tiers!` declares).
-    pub type ByteCacheN<const N: usize> = ThreadCache<Bytes, [Magazine<Bytes>; N]>;
+    pub type ByteCacheN<L, const N: usize> = ThreadCache<Bytes, L, [Magazine<Bytes, L>; N]>;
     type Bytes = std::boxed::Box<[u8]>;
     pub use crate::object::{AssertSend, Entry};
     pub use crate::pool::Vtable;
@@ -149,7 +151,7 @@ pub mod __private {
     pub use core;
 
     /// A typed pool's thread cache with its one tier (what `#[derive(Pooled)]` declares).
-    pub type ObjectCache<T> = ThreadCache<Entry<T>, [Magazine<Entry<T>>; 1]>;
+    pub type ObjectCache<T> = ThreadCache<Entry<T>, Counted, [Magazine<Entry<T>>; 1]>;
 
     #[cfg(not(loom))]
     pub use std::sync::OnceLock;
@@ -168,7 +170,9 @@ pub mod __private {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __tiers_items {
-    ($name:ident, $tiers:expr, [$($tier:literal),*]) => {
+    ($name:ident, $tiers:expr, [$($tier:literal),*], $length:ident) => {
+        type __Length = $crate::__private::$length;
+
         const __VTABLES: &'static [$crate::__private::Vtable] =
             &[$($crate::__private::Vtable::tier::<$name, $tier>()),*];
 
@@ -182,11 +186,16 @@ macro_rules! __tiers_items {
         #[inline(always)]
         fn __with_cache<
             __R,
-            __F: $crate::__private::core::ops::FnOnce(&$crate::__private::ByteCache) -> __R,
+            __F: $crate::__private::core::ops::FnOnce(
+                &$crate::__private::ByteCache<$crate::__private::$length>,
+            ) -> __R,
         >(
             __f: __F,
         ) -> $crate::__private::core::option::Option<__R> {
-            $crate::__private::thread_cache!($crate::__private::ByteCacheN<{ $tiers }>, __f)
+            $crate::__private::thread_cache!(
+                $crate::__private::ByteCacheN<$crate::__private::$length, { $tiers }>,
+                __f
+            )
         }
     };
 }

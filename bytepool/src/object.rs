@@ -543,11 +543,11 @@ struct UncachedVtable<T>(T);
 
 impl<T: 'static> UncachedVtable<T> {
     const VTABLE: ObjVtable<T> = ObjVtable {
-        get: |shared| get_in(&mut Local::uncached(&shared.core), shared),
+        get: |shared| get_in(&mut <Local<'_, _>>::uncached(&shared.core), shared),
         put: |shared, entry, returned| {
-            Local::uncached(&shared.core).put_tier(0, entry, returned, true);
+            <Local<'_, _>>::uncached(&shared.core).put_tier(0, entry, returned, true);
         },
-        count: |shared, event| count_in(&mut Local::uncached(&shared.core), event),
+        count: |shared, event| count_in(&mut <Local<'_, _>>::uncached(&shared.core), event),
         home: |shared| ObjHome::Instance(Arc::clone(shared)),
         trim_cache: |_| 0,
     };
@@ -612,7 +612,7 @@ fn with_local<T: Pooled, R>(
         return done;
     }
     match f.take() {
-        Some(f) => f(&mut Local::uncached(&shared.core)),
+        Some(f) => f(&mut <Local<'_, _>>::uncached(&shared.core)),
         None => unreachable!("the thread cache consumed the operation without finishing it"),
     }
 }

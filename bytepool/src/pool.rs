@@ -517,7 +517,10 @@ impl<T: Tiers> fmt::Debug for BytePool<T> {
 /// cache for a global pool when it is available (not during thread exit, not re-entered), the
 /// shared context otherwise.
 #[inline]
-fn with_local<T: Tiers, R>(shared: &Shared, f: impl FnOnce(&mut Local<'_, Box<[u8]>>) -> R) -> R {
+fn with_local<T: Tiers, R>(
+    shared: &Shared,
+    f: impl FnOnce(&mut Local<'_, Box<[u8]>, T::__Length>) -> R,
+) -> R {
     let mut f = Some(f);
     if shared.global {
         if let Some(Some(done)) =

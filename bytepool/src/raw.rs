@@ -22,7 +22,7 @@ use std::ptr::NonNull;
 #[cfg(not(loom))]
 use std::thread::LocalKey;
 
-use crate::sync::{AtomicUsize, Ordering};
+use crate::sync::{const_unless_loom, AtomicU64, AtomicUsize, Ordering};
 use crate::Error;
 
 /// Allocates `size` zeroed bytes, reporting failure instead of aborting.
@@ -319,6 +319,227 @@ impl<P> Thin for Box<Slot<P>> {
     }
 }
 
+/// Where a [`Stack`] keeps its length: in itself ([`Inline`]), or in a [`LenWord`] of a
+/// counter block ([`Counted`]), where the length shares one word with the counts of the
+/// stack's counted pops and pushes, so that a counted operation is still one load and one
+/// store. Not part of the public API (named by the generated `Tiers` impls).
+#[doc(hidden)]
+pub trait Length: 'static {
+    /// What the stack holds: its word, or the link to it.
+    #[doc(hidden)]
+    type Home;
+    /// The home of a stack that keeps nothing yet.
+    #[cfg(not(loom))]
+    #[doc(hidden)]
+    const HOME: Self::Home;
+    #[cfg(loom)]
+    #[doc(hidden)]
+    fn home() -> Self::Home;
+    /// The word's length bits.
+    #[doc(hidden)]
+    const LEN_MASK: u64;
+    /// Added to the word by a counted pop and a counted push.
+    #[doc(hidden)]
+    const POP: u64;
+    #[doc(hidden)]
+    const PUSH: u64;
+    /// The bits that, set after a counted pop, ask for the counts to be taken out (the sign
+    /// bit: free to test after the addition).
+    #[doc(hidden)]
+    const FULL: u64;
+    /// The bits that, set, ask for the counts to be taken out at the next slow-path event.
+    #[doc(hidden)]
+    const SETTLE: u64;
+    #[doc(hidden)]
+    fn load(home: &Self::Home) -> u64;
+    #[doc(hidden)]
+    fn store(home: &Self::Home, word: u64);
+    /// Points `home` at `word`, which it claims (nothing for `Inline`).
+    ///
+    /// # Panics
+    /// If another stack holds `word`, or `word`'s length is not 0.
+    #[doc(hidden)]
+    fn bind(home: &Self::Home, word: &'static LenWord);
+    /// Lets go of the word (nothing for `Inline`).
+    #[doc(hidden)]
+    fn unbind(home: &Self::Home);
+}
+
+/// The length in the stack, a plain `usize` (counted operations count nothing).
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Inline {}
+
+/// The length in a [`LenWord`] of a counter block, with the counts of pops and pushes.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Counted {}
+
+impl Length for Inline {
+    type Home = Cell<u64>;
+    #[cfg(not(loom))]
+    const HOME: Cell<u64> = Cell::new(0);
+    #[cfg(loom)]
+    fn home() -> Cell<u64> {
+        Cell::new(0)
+    }
+    const LEN_MASK: u64 = u64::MAX;
+    const POP: u64 = u64::MAX; // -1, wrapping
+    const PUSH: u64 = 1;
+    const FULL: u64 = 0;
+    const SETTLE: u64 = 0;
+
+    #[inline(always)]
+    fn load(home: &Cell<u64>) -> u64 {
+        home.get()
+    }
+
+    #[inline(always)]
+    fn store(home: &Cell<u64>, word: u64) {
+        home.set(word);
+    }
+
+    fn bind(_: &Cell<u64>, _: &'static LenWord) {}
+
+    fn unbind(_: &Cell<u64>) {}
+}
+
+impl Length for Counted {
+    type Home = Cell<&'static LenWord>;
+    #[cfg(not(loom))]
+    const HOME: Cell<&'static LenWord> = Cell::new(&UNBOUND);
+    #[cfg(loom)]
+    fn home() -> Cell<&'static LenWord> {
+        Cell::new(&UNBOUND)
+    }
+    const LEN_MASK: u64 = LenWord::LEN_MASK;
+    const POP: u64 = (1 << LenWord::POPS_AT) - 1;
+    const PUSH: u64 = (1 << LenWord::PUSHES_AT) + 1;
+    const FULL: u64 = LenWord::FULL;
+    const SETTLE: u64 = LenWord::SETTLE;
+
+    #[inline(always)]
+    fn load(home: &Cell<&'static LenWord>) -> u64 {
+        // Only this thread stores to a bound word (`Stack::open`).
+        home.get().0.load(Ordering::Relaxed)
+    }
+
+    #[inline(always)]
+    fn store(home: &Cell<&'static LenWord>, word: u64) {
+        // `Release`, a plain store on x86, like the counters' (`stats::bump`): a snapshot that
+        // sees a later count sees this one.
+        home.get().0.store(word, Ordering::Release);
+    }
+
+    fn bind(home: &Cell<&'static LenWord>, word: &'static LenWord) {
+        Self::unbind(home);
+        let was = word.0.fetch_or(LenWord::CLAIMED, Ordering::Relaxed);
+        assert!(
+            was & (LenWord::CLAIMED | LenWord::LEN_MASK) == 0,
+            "a length word opens for one empty stack at a time"
+        );
+        home.set(word);
+    }
+
+    fn unbind(home: &Cell<&'static LenWord>) {
+        let unbound: &'static LenWord = &UNBOUND;
+        let word = home.replace(unbound);
+        if !std::ptr::eq(word, unbound) {
+            word.0.fetch_and(!LenWord::CLAIMED, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The word of every [`Counted`] stack that keeps nothing: its length bits stay 0, because such
+/// a stack's limit is 0 (a push is refused before it stores) and a pop of length 0 stores
+/// nothing either. Private, so no stack can claim it.
+#[cfg(not(loom))]
+static UNBOUND: LenWord = LenWord::new();
+
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref UNBOUND: LenWord = LenWord::new();
+}
+
+/// A [`Counted`] stack's length (the low [`LEN_BITS`](Self::LEN_BITS)) and, above it, how many
+/// counted pushes and pops it made since its counts were last taken: a thread cache's
+/// magazine lives in a thread-local, and a snapshot on another thread reads its hits and puts
+/// here, in a counter block, at no cost beyond the length update the stack makes anyway.
+///
+/// The pops are the top [`POP_BITS`](Self::POP_BITS) and the pushes the bits between. The owner
+/// takes the counts out (see [`take_counts`](Self::take_counts)) when a pop sets the sign bit,
+/// and at slow-path events once either count passes a quarter of its range
+/// ([`SETTLE`](Self::SETTLE)). Between two slow-path events pushes exceed pops by at most the
+/// stack's limit, so the pushes never wrap either: at most 2^26 + 2^27 + 32 < 2^28.
+///
+/// The stack's length has 7 bits; the eighth says that a stack holds the word
+/// ([`Stack::open`]), which makes that stack the only writer of the length bits. Anyone else
+/// only changes other bits, with atomic read-modify-writes.
+#[doc(hidden)]
+pub struct LenWord(AtomicU64);
+
+impl LenWord {
+    const LEN_BITS: u32 = 8;
+    const CLAIMED: u64 = 1 << (Self::LEN_BITS - 1);
+    /// Small under loom, so that the models take counts out.
+    const POP_BITS: u32 = if cfg!(loom) { 2 } else { 28 };
+    const LEN_MASK: u64 = Self::CLAIMED - 1;
+    const PUSHES_AT: u32 = Self::LEN_BITS;
+    const POPS_AT: u32 = 64 - Self::POP_BITS;
+    const PUSH_MASK: u64 = (1 << (Self::POPS_AT - Self::PUSHES_AT)) - 1;
+    const FULL: u64 = 1 << 63;
+    /// Pops or pushes at or above a quarter of the pops' range (the pops' top two bits).
+    const SETTLE: u64 = 0b11 << (Self::POPS_AT + Self::POP_BITS - 2)
+        | (Self::PUSH_MASK & !((1 << (Self::POP_BITS - 2)) - 1)) << Self::PUSHES_AT;
+
+    const_unless_loom! {
+        pub(crate) fn new() -> Self {
+            LenWord(AtomicU64::new(0))
+        }
+    }
+
+    /// A word whose counts of pops and pushes are both `n`, as after a long run.
+    #[cfg(all(test, not(loom)))]
+    pub(crate) const fn with_counts(n: u64) -> Self {
+        LenWord(AtomicU64::new(n << Self::PUSHES_AT | n << Self::POPS_AT))
+    }
+
+    /// The most pops that leave the sign bit clear.
+    #[cfg(all(test, not(loom)))]
+    pub(crate) const NEAR_FULL: u64 = (1 << (Self::POP_BITS - 1)) - 1;
+
+    /// The counted pops and pushes since the counts were last taken.
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        Self::decode(self.0.load(Ordering::Acquire))
+    }
+
+    /// Takes the counted pops and pushes out, leaving the length: one atomic RMW that changes
+    /// no length bit, so any thread may call it.
+    pub(crate) fn take_counts(&self) -> (u64, u64) {
+        let keep = Self::LEN_MASK | Self::CLAIMED;
+        Self::decode(self.0.fetch_and(keep, Ordering::AcqRel))
+    }
+
+    fn decode(word: u64) -> (u64, u64) {
+        (
+            word >> Self::POPS_AT,
+            word >> Self::PUSHES_AT & Self::PUSH_MASK,
+        )
+    }
+}
+
+impl fmt::Debug for LenWord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let word = self.0.load(Ordering::Relaxed);
+        let (pops, pushes) = Self::decode(word);
+        f.debug_struct("LenWord")
+            .field("len", &(word & Self::LEN_MASK))
+            .field("pops", &pops)
+            .field("pushes", &pushes)
+            .finish()
+    }
+}
+
 /// A bounded stack of `N` blocks (a power of two) that has no destructor, so a thread-local
 /// holding it needs no destructor either and every access skips the "destroyed yet?" check
 /// that `thread_local!` makes for values with one. Blocks left in it are leaked: its owner
@@ -328,44 +549,87 @@ impl<P> Thin for Box<Slot<P>> {
 /// a push and a pop move one word, and a slot's address is a scaled index. A block of another
 /// length is refused, like a push onto a full stack.
 ///
-/// `slots[..len]` hold blocks; `len <= limit <= N` always. A push above `limit` is refused, so
-/// a `limit` of 0 makes the stack full and empty at once.
-pub(crate) struct Stack<B, const N: usize> {
-    len: Cell<usize>,
+/// `slots[..len]` hold blocks, `len` being the length bits of the stack's word (`L`); `len <=
+/// limit <= N` always. A push above `limit` is refused, so a `limit` of 0 makes the stack full
+/// and empty at once. A [`Counted`] stack's word is a [`LenWord`] it has claimed, whose length
+/// bits nothing else changes, while open ([`open`](Self::open)); otherwise the shared,
+/// always-empty `UNBOUND`, with a limit of 0.
+pub(crate) struct Stack<B, const N: usize, L: Length = Inline> {
+    len: L::Home,
     limit: Cell<usize>,
     /// The length of every byte block held (unused for sized boxes); changes only while empty.
     size: Cell<usize>,
     slots: [Cell<NonNull<u8>>; N],
-    /// Owns the blocks in `slots[..len]`.
+    /// Owns the blocks in `slots[..len]`; `!Sync`, like the cells.
     _owns: PhantomData<B>,
 }
 
-impl<B, const N: usize> Stack<B, N> {
+impl<B, const N: usize, L: Length> Stack<B, N, L> {
     const INDEX_MASK: usize = {
         assert!(N.is_power_of_two());
+        assert!(N as u64 <= L::LEN_MASK, "the length fits in its bits");
         N - 1
     };
 
-    pub(crate) const fn new() -> Self {
-        Stack {
-            len: Cell::new(0),
-            limit: Cell::new(0),
-            size: Cell::new(0),
-            slots: [const { Cell::new(NonNull::dangling()) }; N],
-            _owns: PhantomData,
+    const_unless_loom! {
+        pub(crate) fn new() -> Self {
+            Stack {
+                #[cfg(not(loom))]
+                len: L::HOME,
+                #[cfg(loom)]
+                len: L::home(),
+                limit: Cell::new(0),
+                size: Cell::new(0),
+                slots: [const { Cell::new(NonNull::dangling()) }; N],
+                _owns: PhantomData,
+            }
         }
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.len.get()
+        // At most `N` (the invariant), so the cast is lossless.
+        (L::load(&self.len) & L::LEN_MASK) as usize
     }
 
     pub(crate) fn limit(&self) -> usize {
         self.limit.get()
     }
 
+    /// Refuses every further push (a limit of 0); the blocks held stay until popped.
+    pub(crate) fn close(&self) {
+        self.limit.set(0);
+    }
+
+    /// Lets the empty stack keep up to `limit` blocks (at most `N`) of `size` bytes, its length
+    /// in `word` (for a [`Counted`] stack, which claims it; an [`Inline`] one ignores it).
+    ///
+    /// # Panics
+    /// If the stack holds blocks, or `word` is claimed by another stack or not empty.
+    pub(crate) fn open(&self, word: &'static LenWord, limit: usize, size: usize) {
+        assert!(self.len() == 0, "a stack opens empty");
+        L::bind(&self.len, word);
+        self.size.set(size);
+        self.limit.set(limit.min(N));
+    }
+
+    /// Closes the stack and, for a [`Counted`] one, lets go of its word: blocks still held are
+    /// leaked, so the owner empties the stack first.
+    pub(crate) fn shut(&self) {
+        self.close();
+        L::unbind(&self.len);
+    }
+
+    /// Whether the counts should be taken out at this slow-path event: see [`LenWord`].
+    pub(crate) fn counts_full(&self) -> bool {
+        L::load(&self.len) & L::SETTLE != 0
+    }
+}
+
+impl<B, const N: usize> Stack<B, N, Inline> {
     /// Sets how many blocks the stack keeps (at most `N`). Blocks above a lowered limit stay
-    /// until popped; only pushes are refused.
+    /// until popped; only pushes are refused. (The thread's free list of `Buffer` slots, which
+    /// loom does not model.)
+    #[cfg(not(loom))]
     pub(crate) fn set_limit(&self, limit: usize) {
         self.limit.set(limit.min(N));
     }
@@ -375,6 +639,7 @@ impl<B, const N: usize> Stack<B, N> {
     ///
     /// # Panics
     /// If the stack holds blocks (of the old length).
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn set_size(&self, size: usize) {
         assert!(
             self.len() == 0,
@@ -384,33 +649,62 @@ impl<B, const N: usize> Stack<B, N> {
     }
 }
 
-impl<B: Kept, const N: usize> Stack<B, N> {
+impl<B: Kept, const N: usize, L: Length> Stack<B, N, L> {
     /// The newest block, if any.
     #[inline(always)]
     pub(crate) fn pop(&self) -> Option<B> {
-        let top = self.len.get().checked_sub(1)?;
-        self.len.set(top);
-        // The stack is `!Sync` (its cells) and never lends references into its slots. `top <
-        // len <= N`: `slots[top]` holds the pointer of a box that `push` took apart when its
-        // size was `size` (which changes only while the stack is empty).
-        let raw = self.slots[top & Self::INDEX_MASK].get();
-        // SAFETY: `raw` is that box's, with its length; lowering `len` made it ours.
-        let boxed = unsafe { B::Boxed::from_raw(raw, self.size.get()) };
-        Some(B::from_boxed(boxed))
+        self.pop_adding(u64::MAX).map(|(block, _)| block) // -1, wrapping
+    }
+
+    /// The newest block, if any, counted as a pop in a [`Counted`] stack's word, and whether
+    /// the counts should be taken out now ([`LenWord`]).
+    #[inline(always)]
+    pub(crate) fn pop_counted(&self) -> Option<(B, bool)> {
+        self.pop_adding(L::POP)
     }
 
     /// Keeps `block`, or hands it back when `limit` blocks are held or its length is not the
     /// stack's block size.
     #[inline(always)]
     pub(crate) fn push(&self, block: B) -> Result<(), B> {
-        let len = self.len.get();
+        self.push_adding(block, 1)
+    }
+
+    /// [`push`](Self::push), counted as a push in a [`Counted`] stack's word.
+    #[inline(always)]
+    pub(crate) fn push_counted(&self, block: B) -> Result<(), B> {
+        self.push_adding(block, L::PUSH)
+    }
+
+    /// Pops, adding `add` (the length's -1, wrapping, plus any count) to the word; says
+    /// whether the word then has a [`FULL`](Length::FULL) bit.
+    #[inline(always)]
+    fn pop_adding(&self, add: u64) -> Option<(B, bool)> {
+        let word = L::load(&self.len);
+        let top = ((word & L::LEN_MASK) as usize).checked_sub(1)?;
+        let word = word.wrapping_add(add);
+        L::store(&self.len, word);
+        // The stack is `!Sync` (its cells) and never lends references into its slots. `top <
+        // len <= N`: `slots[top]` holds the pointer of a box that `push` took apart when its
+        // size was `size` (which changes only while the stack is empty).
+        let raw = self.slots[top & Self::INDEX_MASK].get();
+        // SAFETY: `raw` is that box's, with its length; lowering `len` made it ours.
+        let boxed = unsafe { B::Boxed::from_raw(raw, self.size.get()) };
+        Some((B::from_boxed(boxed), word & L::FULL != 0))
+    }
+
+    /// Pushes, adding `add` (the length's +1, plus any count) to the word.
+    #[inline(always)]
+    fn push_adding(&self, block: B, add: u64) -> Result<(), B> {
+        let word = L::load(&self.len);
+        let len = (word & L::LEN_MASK) as usize;
         let boxed = block.into_boxed();
         if len >= self.limit.get() || !boxed.fits(self.size.get()) {
             return Err(B::from_boxed(boxed));
         }
         // `len < limit <= N`: the slot above the top, which holds nothing.
         self.slots[len & Self::INDEX_MASK].set(boxed.into_raw());
-        self.len.set(len + 1);
+        L::store(&self.len, word.wrapping_add(add));
         Ok(())
     }
 
@@ -441,7 +735,7 @@ impl<B: Kept, const N: usize> Stack<B, N> {
     }
 }
 
-impl<B, const N: usize> fmt::Debug for Stack<B, N> {
+impl<B, const N: usize, L: Length> fmt::Debug for Stack<B, N, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Stack")
             .field("len", &self.len())
@@ -652,6 +946,76 @@ mod tests {
         stack.refill_half(|| source.next(), |b| refused = Some((b.len(), b[0])));
         assert_eq!((refused, stack.len()), (Some((64, 1)), 0));
         assert_eq!(source.next().map(|b| b[0]), Some(2));
+    }
+
+    #[test]
+    fn a_counted_stack_keeps_its_length_and_counts_in_its_word() {
+        static WORD: LenWord = LenWord::new();
+        let (word, stack) = (&WORD, Stack::<Box<[u8]>, 4, Counted>::new());
+        assert!(stack.push_counted(block(128, 1)).is_err(), "not open: full");
+        assert!(stack.pop_counted().is_none(), "not open: empty");
+        stack.open(word, 4, 128);
+        stack.push_counted(block(128, 1)).unwrap();
+        stack.push(block(128, 2)).unwrap(); // a refill: not counted
+        assert!(stack.push_counted(block(64, 3)).is_err(), "wrong length");
+        let popped = stack.pop_counted().map(|(b, full)| (b[0], full));
+        assert_eq!(popped, Some((2, false)));
+        assert_eq!(stack.len(), 1);
+        assert_eq!(word.counts(), (1, 1), "one counted pop, one counted push");
+        // Taking the counts out leaves the length (and the claim).
+        assert_eq!(word.take_counts(), (1, 1));
+        assert_eq!((word.counts(), stack.len()), ((0, 0), 1));
+        assert_eq!(stack.pop().map(|b| b[0]), Some(1)); // a spill: not counted
+        assert_eq!(word.counts(), (0, 0));
+        stack.shut();
+        assert!(stack.push_counted(block(128, 4)).is_err(), "shut: full");
+        // The word is free again, for this stack or another.
+        Stack::<Box<[u8]>, 4, Counted>::new().open(word, 4, 128);
+    }
+
+    #[test]
+    fn a_counted_stack_asks_for_its_counts_to_be_taken_before_they_wrap() {
+        // A pop that sets the sign bit says so.
+        const NEAR: u64 = LenWord::NEAR_FULL - 1;
+        static WORD: LenWord = LenWord::with_counts(NEAR);
+        let stack = Stack::<Box<[u8]>, 4, Counted>::new();
+        stack.open(&WORD, 1, 128);
+        let round_trip = || {
+            stack.push_counted(block(128, 0)).unwrap();
+            stack.pop_counted().map(|(_, full)| full)
+        };
+        assert_eq!(round_trip(), Some(false));
+        assert_eq!(round_trip(), Some(true), "pops reached the sign bit");
+        assert_eq!(WORD.take_counts(), (NEAR + 2, NEAR + 2));
+        assert_eq!(round_trip(), Some(false));
+        // A slow-path event asks once either count passes a quarter of the pops' range.
+        const QUARTER: u64 = 1 << (LenWord::POP_BITS - 2);
+        static SLOW: LenWord = LenWord::with_counts(QUARTER - 1);
+        let stack = Stack::<Box<[u8]>, 4, Counted>::new();
+        stack.open(&SLOW, 1, 128);
+        assert!(!stack.counts_full());
+        stack.push_counted(block(128, 0)).unwrap();
+        assert!(stack.counts_full(), "pushes at a quarter");
+        assert_eq!(SLOW.take_counts(), (QUARTER - 1, QUARTER));
+        assert!(!stack.counts_full() && stack.len() == 1);
+        assert!(stack.pop().is_some());
+    }
+
+    #[test]
+    fn a_length_word_opens_for_one_stack_at_a_time() {
+        static WORD: LenWord = LenWord::new();
+        let (word, first) = (&WORD, Stack::<Box<[u8]>, 4, Counted>::new());
+        first.open(word, 4, 128);
+        first.push(block(128, 1)).unwrap();
+        let second = Stack::<Box<[u8]>, 4, Counted>::new();
+        let refused =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| second.open(word, 4, 128)));
+        assert_eq!(
+            refused.unwrap_err().downcast_ref::<&str>(),
+            Some(&"a length word opens for one empty stack at a time")
+        );
+        assert!(second.pop().is_none(), "the refused stack stays unbound");
+        assert_eq!(first.pop().map(|b| b[0]), Some(1));
     }
 
     #[test]

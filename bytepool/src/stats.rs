@@ -2,16 +2,20 @@
 //!
 //! A pool's global (per-`Tiers`) instance gives every thread its own [`Counters`], written only
 //! by that thread with plain `load` + `store` (no read-modify-write, no shared cache line), and
-//! registered with the pool so a snapshot can sum them. A thread's counters are folded into the
-//! pool's shared block when the thread exits, and the block waits, zeroed, for the next thread
-//! to register. Instance pools and threads whose cache is gone write the shared block with
-//! `fetch_add`.
+//! registered with the pool so a snapshot can sum them. The hits and puts of a thread's
+//! magazines are not even separate stores: each magazine keeps its length in its tier's
+//! counters ([`TierCounters::magazine`], a [`LenWord`]), packed with the counts of its pops and
+//! pushes, and the thread folds those into `hits` and `puts` long before they overflow. A
+//! thread's counters are folded into the pool's shared block when the thread exits, and the
+//! block waits, zeroed, for the next thread to register. Instance pools and threads whose cache
+//! is gone write the shared block with `fetch_add`.
 
 use std::cell::Cell;
 use std::fmt;
 
+use crate::raw::LenWord;
 use crate::ring::Ring;
-use crate::sync::{const_unless_loom, lock, AtomicU64, AtomicUsize, Mutex, Ordering};
+use crate::sync::{const_unless_loom, fence, lock, spin, AtomicU64, AtomicUsize, Mutex, Ordering};
 
 /// How many recent request lengths a snapshot reports.
 pub const RECENT_LENGTHS: usize = 256;
@@ -212,6 +216,13 @@ pub(crate) struct TierCounters {
     // `gets` is derived (hits + misses): one counter per get on the hot path.
     puts: AtomicU64,
     hits: AtomicU64,
+    /// The length of this tier's magazine in the owning thread's cache, with the hits (counted
+    /// pops) and puts (counted pushes) made there since they were last folded into `hits` and
+    /// `puts`: the hot path's one store counts them.
+    pub(crate) magazine: LenWord,
+    /// Odd while the owner folds `magazine`'s counts into `hits` and `puts` (a sequence lock:
+    /// readers retry, so that no snapshot counts them twice or not at all).
+    seq: AtomicU64,
     misses: AtomicU64,
     /// Idle blocks freed (discarded, trimmed, ...): with `prewarmed`, what makes `idle`
     /// derivable (`prewarmed + puts - hits - freed`) without a gauge on the hot path.
@@ -289,6 +300,8 @@ impl TierCounters {
             TierCounters {
                 puts: AtomicU64::new(0),
                 hits: AtomicU64::new(0),
+                magazine: LenWord::new(),
+                seq: AtomicU64::new(0),
                 misses: AtomicU64::new(0),
                 freed: AtomicU64::new(0),
                 prewarmed: AtomicU64::new(0),
@@ -296,16 +309,37 @@ impl TierCounters {
         }
     }
 
-    /// Counts a hit, by the one thread that writes this block.
-    #[inline]
-    pub(crate) fn own_hit(&self) {
-        bump(&self.hits, 1, true);
+    /// Moves the magazine's counts into `hits` and `puts` before they overflow, by the one
+    /// thread that writes this block.
+    #[cold]
+    pub(crate) fn fold(&self) {
+        let seq = self.seq.load(Ordering::Relaxed);
+        self.seq.store(seq + 1, Ordering::Relaxed);
+        fence(Ordering::Release);
+        let (pops, pushes) = self.magazine.take_counts();
+        bump(&self.hits, pops, true);
+        bump(&self.puts, pushes, true);
+        self.seq.store(seq + 2, Ordering::Release);
     }
 
-    /// Counts a put, by the one thread that writes this block.
-    #[inline]
-    pub(crate) fn own_put(&self) {
-        bump(&self.puts, 1, true);
+    /// Hits and puts, the magazine's counts included, read consistently with a fold on the
+    /// owner's thread.
+    fn hits_and_puts(&self) -> (u64, u64) {
+        loop {
+            let seq = self.seq.load(Ordering::Acquire);
+            if seq % 2 == 0 {
+                let (hits, puts) = (
+                    self.hits.load(Ordering::Acquire),
+                    self.puts.load(Ordering::Acquire),
+                );
+                let (pops, pushes) = self.magazine.counts();
+                fence(Ordering::Acquire);
+                if self.seq.load(Ordering::Relaxed) == seq {
+                    return (hits + pops, puts + pushes);
+                }
+            }
+            spin();
+        }
     }
 }
 
@@ -361,7 +395,7 @@ impl Counters {
         let tiers: u64 = self
             .tiers
             .iter()
-            .map(|t| load(&t.hits) + load(&t.misses))
+            .map(|t| t.hits_and_puts().0 + load(&t.misses))
             .sum();
         // Never more than `usize::MAX` gets fit in memory; wrapping keeps the ring's slots.
         (tiers + load(&self.oversize)) as usize
@@ -419,7 +453,10 @@ impl Counters {
         let tiers: i64 = self
             .tiers
             .iter()
-            .map(|t| load(&t.hits) + load(&t.misses) - load(&t.puts))
+            .map(|t| {
+                let (hits, puts) = t.hits_and_puts();
+                hits as i64 + load(&t.misses) - puts as i64
+            })
             .sum();
         tiers + load(&self.oversize) - load(&self.untiered_puts) + load(&self.foreign_puts)
             - load(&self.detached)
@@ -429,6 +466,7 @@ impl Counters {
     /// writes or reads (a retired thread's, before the next thread takes it).
     fn clear(&self) {
         for tier in &self.tiers {
+            tier.magazine.take_counts();
             for counter in [
                 &tier.puts,
                 &tier.hits,
@@ -454,9 +492,10 @@ impl Counters {
     /// Adds every counter of `other` (and its recent lengths) into `self` with `fetch_add`.
     fn absorb(&self, other: &Counters) {
         for (mine, theirs) in self.tiers.iter().zip(other.tiers.iter()) {
+            let (hits, puts) = theirs.hits_and_puts();
+            mine.hits.fetch_add(hits, Ordering::Relaxed);
+            mine.puts.fetch_add(puts, Ordering::Relaxed);
             for (m, o) in [
-                (&mine.puts, &theirs.puts),
-                (&mine.hits, &theirs.hits),
                 (&mine.misses, &theirs.misses),
                 (&mine.freed, &theirs.freed),
                 (&mine.prewarmed, &theirs.prewarmed),
@@ -485,7 +524,7 @@ impl Counters {
     fn add_releases_to(&self, stats: &mut Stats, idle: &mut [i64], untiered_puts: &mut u64) {
         let load = |c: &AtomicU64| c.load(Ordering::Acquire);
         for ((t, c), idle) in stats.tiers.iter_mut().zip(self.tiers.iter()).zip(idle) {
-            let puts = load(&c.puts);
+            let (_, puts) = c.hits_and_puts();
             t.puts += puts;
             *idle += (load(&c.prewarmed) + puts) as i64 - load(&c.freed) as i64;
         }
@@ -499,7 +538,7 @@ impl Counters {
     fn add_gets_to(&self, stats: &mut Stats, idle: &mut [i64]) {
         let load = |c: &AtomicU64| c.load(Ordering::Acquire);
         for ((t, c), idle) in stats.tiers.iter_mut().zip(self.tiers.iter()).zip(idle) {
-            let (hits, misses) = (load(&c.hits), load(&c.misses));
+            let ((hits, _), misses) = (c.hits_and_puts(), load(&c.misses));
             t.gets += hits + misses;
             t.hits += hits;
             t.misses += misses;
@@ -663,5 +702,43 @@ impl Registry {
             None => recent.split_off(recent.len().saturating_sub(RECENT_LENGTHS)),
         };
         stats
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::raw::{Counted, Stack};
+
+    /// A fold moves the counts out of the magazine's word into `hits` and `puts` before they
+    /// overflow; no total changes, and the stack keeps its length.
+    #[test]
+    fn a_fold_moves_the_magazine_counts_and_changes_no_total() {
+        const NEAR: u64 = LenWord::NEAR_FULL;
+        static COUNTERS: TierCounters = TierCounters {
+            magazine: LenWord::with_counts(NEAR),
+            ..TierCounters::new()
+        };
+        let (near, counters) = (NEAR, &COUNTERS);
+        let stack = Stack::<Box<[u8]>, 4, Counted>::new();
+        stack.open(&counters.magazine, 4, 128);
+        assert_eq!(counters.hits_and_puts(), (near, near));
+        stack.push_counted(vec![0; 128].into_boxed_slice()).unwrap();
+        stack.push_counted(vec![0; 128].into_boxed_slice()).unwrap();
+        let (_, full) = stack.pop_counted().unwrap();
+        assert!(full, "the pops reached the sign bit");
+        counters.fold();
+        assert_eq!(counters.hits_and_puts(), (near + 1, near + 2));
+        assert_eq!(counters.magazine.counts(), (0, 0));
+        let folded = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let folded = (folded(&counters.hits), folded(&counters.puts));
+        assert_eq!(folded, (near + 1, near + 2));
+        assert!(stack.pop_counted().is_some(), "the fold left the length");
+        assert_eq!(counters.hits_and_puts(), (near + 2, near + 2));
+        assert_eq!(
+            counters.seq.load(Ordering::Relaxed),
+            2,
+            "one fold, even: no reader waits"
+        );
     }
 }

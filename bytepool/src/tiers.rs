@@ -3,6 +3,7 @@
 
 use crate::cache::ThreadCache;
 use crate::pool::Vtable;
+use crate::raw::Length;
 use crate::BytePool;
 
 /// A list of size classes, fixed at compile time.
@@ -48,8 +49,13 @@ pub trait Tiers: Sized + Send + Sync + 'static {
     #[doc(hidden)]
     fn __global() -> &'static BytePool<Self>;
 
+    /// Where the thread caches keep their magazines' lengths: [`Counted`](crate::raw::Counted)
+    /// (with the hits and puts) when `STATS`, [`Inline`](crate::raw::Inline) otherwise.
     #[doc(hidden)]
-    fn __with_cache<R, F: FnOnce(&ThreadCache<Box<[u8]>>) -> R>(f: F) -> Option<R>;
+    type __Length: Length;
+
+    #[doc(hidden)]
+    fn __with_cache<R, F: FnOnce(&ThreadCache<Box<[u8]>, Self::__Length>) -> R>(f: F) -> Option<R>;
 }
 
 /// The largest tier size of `T`.
