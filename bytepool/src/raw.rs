@@ -1,7 +1,8 @@
 //! The crate's one unsafe module: a manually reference-counted slot ([`RawArc`]), a fallible
 //! zeroed allocation ([`alloc_zeroed`]), a value dropped by value ([`Consumed`]), and the two
 //! pieces that let a thread cache live in a thread-local without a destructor ([`Stack`],
-//! [`Anchor`] with its [`Keeper`]).
+//! whose length may live in a counter block's [`LenWord`], and [`Anchor`] with its
+//! [`Keeper`]).
 //!
 //! `RawArc` is `Arc` without the weak count and with a hook for the last release: the slot is
 //! handed back to its owner ([`Payload::last_release`]) instead of being freed, so pooled
