@@ -535,18 +535,24 @@ impl Counters {
     }
 
     /// Adds this block's get-side counters into a snapshot; `idle[i]` loses tier `i`'s hits.
-    fn add_gets_to(&self, stats: &mut Stats, idle: &mut [i64]) {
+    /// Returns this block's gets, the position of its ring (see [`gets`](Self::gets)), so
+    /// that the lengths a snapshot lists match the counts it reports.
+    fn add_gets_to(&self, stats: &mut Stats, idle: &mut [i64]) -> usize {
         let load = |c: &AtomicU64| c.load(Ordering::Acquire);
+        let mut gets = 0;
         for ((t, c), idle) in stats.tiers.iter_mut().zip(self.tiers.iter()).zip(idle) {
             let ((hits, _), misses) = (c.hits_and_puts(), load(&c.misses));
             t.gets += hits + misses;
             t.hits += hits;
             t.misses += misses;
             *idle -= hits as i64;
+            gets += hits + misses;
         }
         // Oversize gets also count as discarded: read after the release side, like the gets.
         let oversize = load(&self.oversize);
         stats.oversize += oversize;
+        // Wrapping, as in `gets`.
+        (gets + oversize) as usize
     }
 }
 
@@ -615,7 +621,7 @@ impl Registry {
     /// thread. The thread must not write the block any more.
     pub(crate) fn retire(&self, block: &'static Counters) {
         let mut blocks = lock(&self.blocks);
-        for len in self.lengths(block) {
+        for len in self.lengths(block, block.gets()) {
             self.shared.recent.record(len);
         }
         self.shared.absorb(block);
@@ -624,14 +630,15 @@ impl Registry {
         blocks.spare.push(block);
     }
 
-    /// The lengths in `block`'s ring, oldest first: the shared block's or a registered one's.
-    fn lengths(&self, block: &Counters) -> Vec<usize> {
+    /// The lengths in `block`'s ring, oldest first: the shared block's, or a registered one's
+    /// that has counted `gets`.
+    fn lengths(&self, block: &Counters, gets: usize) -> Vec<usize> {
         if std::ptr::eq(block, &self.shared) {
             block
                 .recent
                 .lengths(block.recent.pushes.load(Ordering::Acquire))
         } else if self.lengths {
-            block.recent.lengths(block.gets())
+            block.recent.lengths(gets)
         } else {
             Vec::new()
         }
@@ -677,8 +684,8 @@ impl Registry {
                 block.add_releases_to(&mut stats, &mut idle, &mut untiered_puts);
             }
             for block in blocks() {
-                block.add_gets_to(&mut stats, &mut idle);
-                recent.extend(self.lengths(block));
+                let gets = block.add_gets_to(&mut stats, &mut idle);
+                recent.extend(self.lengths(block, gets));
             }
         }
         for (t, idle) in stats.tiers.iter_mut().zip(idle) {
