@@ -441,6 +441,13 @@ fn class_of_body(sizes: &[Size]) -> TokenStream {
     if let Some((first, _)) = power_of_two_run(&bytes) {
         // Sizes 2^a, 2^(a+1), ..., 2^b: past the first tier, the index is ceil(log2(len)) - a,
         // and `len >= 2` there, so `len - 1` cannot underflow.
+        //
+        // The first tier is a branch, not arithmetic. Predicted, it hands the pool its tier
+        // before the length is known; `leading_zeros` (`bsr` on baseline x86-64) puts four
+        // dependent instructions between the length and the magazine. A branch-free form (the
+        // bits of `(len - 1) | (2^a - 1)`, minus a, and one range check) measured 5.4 against
+        // 4.05 ns for a stats-off 128 B round trip whose length the loop cannot hoist, in each
+        // of four code layouts, and 1.60 against 1.38-1.47 ns per lookup on random lengths.
         let smallest = &sizes[0].literal;
         let largest = &sizes[sizes.len() - 1].literal;
         let log2 = quote! {
