@@ -13,7 +13,7 @@
 #   BENCH:FILTER  a bench target and a criterion filter (regex), default the 128 B round trip
 #                 and the two statistics round trips
 #   RUNS=3        runs per binary and filter (each 1 s after 0.5 s of warm-up)
-# Builds go to target/layout-ab/ (one target dir per side and layout: about 1 GiB each).
+# Builds go to target/layout-ab/ (one target dir per side and layout, about 200 MiB each).
 set -euo pipefail
 
 if [ $# -lt 2 ]; then
