@@ -84,6 +84,15 @@ pub(crate) struct Shared {
     zero_on_release: bool,
     /// Whether this is a `Tiers` type's process-wide pool (which has thread caches).
     global: bool,
+    /// The vtable of a block of this pool, from its length (see [`vtable_of_block`]).
+    vtable_of: fn(usize) -> &'static Vtable,
+}
+
+impl Shared {
+    /// The vtable of `block`, a block of this pool.
+    pub(crate) fn vtable_of(&self, block: &[u8]) -> &'static Vtable {
+        (self.vtable_of)(block.len())
+    }
 }
 
 // A pool's state is consistent whenever control leaves it, a panic included (no user code runs
@@ -219,6 +228,7 @@ impl<T: Tiers> Builder<T> {
                 core,
                 zero_on_release: self.zero_on_release,
                 global,
+                vtable_of: vtable_of_block::<T>,
             }),
             global,
             _tiers: PhantomData,
@@ -491,7 +501,7 @@ impl<T: Tiers> BytePool<T> {
         if self.global {
             Home::global(vtable)
         } else {
-            Home::instance(vtable, Arc::clone(&self.shared))
+            Home::instance(Arc::clone(&self.shared))
         }
     }
 }
@@ -710,6 +720,14 @@ impl<T: Tiers> Untiered<T> {
         release_global_untiered::<T>,
         release_instance_untiered::<T>,
     );
+}
+
+/// The vtable of a block of `T` that is `len` bytes long: a block of a tier is exactly that
+/// tier's size; any other length (above the largest tier, or an empty block) is untiered.
+/// `class_of` finds the tier (straight-line code, unlike a search of `SIZES`), and the size
+/// check keeps a wrong `class_of` from sending a block to a tier of another size.
+fn vtable_of_block<T: Tiers>(len: usize) -> &'static Vtable {
+    vtable::<T>(T::class_of(len).filter(|&tier| T::SIZES.get(tier) == Some(&len)))
 }
 
 /// The vtable of `T`'s blocks of tier `tier` (`None`: above the largest).

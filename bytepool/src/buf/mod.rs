@@ -10,68 +10,65 @@ use std::mem;
 use std::ops::{Deref, DerefMut};
 
 use crate::pool::{Shared, Vtable};
-use crate::raw::{self, Consume, Consumed, Payload, RawArc, Slot};
+use crate::raw::{self, Consume, Consumed, Either, Payload, RawArc, Slot, StaticOrArc};
 use crate::sync::Arc;
 use crate::Error;
 
-/// Where a pooled block goes back to.
-pub(crate) struct Home {
-    /// The vtable of the block's tier.
-    vtable: &'static Vtable,
-    /// The instance pool, kept alive by this reference; `None` for a `Tiers` type's
-    /// process-wide pool, reached through the vtable with no reference count.
-    instance: Option<Arc<Shared>>,
-}
+/// Where a pooled block goes back to, in one word: the vtable of the block's tier for a `Tiers`
+/// type's process-wide pool (reached through the vtable, with no reference count), or the
+/// instance pool, kept alive by this reference, which finds the tier from the block's length.
+pub(crate) struct Home(StaticOrArc<Vtable, Shared>);
 
 impl Home {
     pub(crate) fn global(vtable: &'static Vtable) -> Self {
-        Home {
-            vtable,
-            instance: None,
-        }
+        Home(StaticOrArc::from_static(vtable))
     }
 
-    pub(crate) fn instance(vtable: &'static Vtable, shared: Arc<Shared>) -> Self {
-        Home {
-            vtable,
-            instance: Some(shared),
-        }
+    pub(crate) fn instance(shared: Arc<Shared>) -> Self {
+        Home(StaticOrArc::from_arc(shared))
     }
 
-    /// Returns `block`, of this home's tier, to its pool (an empty block, from a `get(0)`,
-    /// belongs to no pool: the untiered release drops it).
+    /// Returns `block`, of this home, to its pool (an empty block, from a `get(0)`, belongs to
+    /// no pool: the untiered release drops it).
     #[inline]
     fn give_back(&self, block: Box<[u8]>) {
-        match &self.instance {
-            None => (self.vtable.release_global)(block),
-            Some(shared) => (self.vtable.release_instance)(shared, block),
+        match self.0.get() {
+            Either::Static(vtable) => (vtable.release_global)(block),
+            Either::Arc(shared) => (shared.vtable_of(&block).release_instance)(shared, block),
         }
     }
 
-    /// Returns `block`, of this home's tier, to its pool for good (a handle's drop).
+    /// Returns `block`, of this home, to its pool for good (a handle's drop).
     #[inline(always)]
     fn take_back(self, block: Box<[u8]>) {
-        match self.instance {
+        match self.0.into_inner() {
             // Nothing runs after the release: a tail call.
-            None => (self.vtable.release_global)(block),
-            Some(shared) => release_to_instance(self.vtable, shared, block),
+            Either::Static(vtable) => (vtable.release_global)(block),
+            Either::Arc(shared) => release_to_instance(shared, block),
         }
     }
 
-    fn parts(&self) -> (&'static Vtable, &Shared) {
-        let shared = match &self.instance {
-            Some(shared) => shared,
-            None => (self.vtable.global)(),
-        };
-        (self.vtable, shared)
+    /// The vtable of `block` (this home's) and its pool.
+    fn parts(&self, block: &[u8]) -> (&'static Vtable, &Shared) {
+        match self.0.get() {
+            Either::Static(vtable) => (vtable, (vtable.global)()),
+            Either::Arc(shared) => (shared.vtable_of(block), shared),
+        }
+    }
+
+    /// Follows the handle to a new block, whose vtable is `vtable`.
+    fn move_to(&mut self, vtable: &'static Vtable) {
+        if let Either::Static(_) = self.0.get() {
+            *self = Home::global(vtable);
+        }
     }
 }
 
 /// [`Home::take_back`] for an instance pool, out of line: the reference count released after
 /// the call would otherwise give every handle's drop a stack frame and an unwinding path.
 #[inline(never)]
-fn release_to_instance(vtable: &'static Vtable, shared: Arc<Shared>, block: Box<[u8]>) {
-    (vtable.release_instance)(&shared, block);
+fn release_to_instance(shared: Arc<Shared>, block: Box<[u8]>) {
+    (shared.vtable_of(&block).release_instance)(&shared, block);
 }
 
 /// A unique, writable byte buffer from a [`BytePool`](crate::BytePool).
@@ -313,7 +310,7 @@ impl BufferMut {
         let Some(home) = &self.parts.home else {
             return;
         };
-        let (vtable, shared) = home.parts();
+        let (vtable, shared) = home.parts(&self.parts.block);
         let fits = vtable
             .sizes
             .iter()
@@ -337,7 +334,7 @@ impl BufferMut {
         let geometric = needed.max(self.capacity().saturating_mul(2).min(isize::MAX as usize));
         match &self.parts.home {
             Some(home) => {
-                let (vtable, shared) = home.parts();
+                let (vtable, shared) = home.parts(&self.parts.block);
                 let largest = vtable.sizes.last().copied().unwrap_or(0);
                 let target = if needed > largest { geometric } else { needed };
                 let (bigger, vtable) = (vtable.acquire)(shared, target)?;
@@ -355,7 +352,7 @@ impl BufferMut {
         let old = mem::replace(&mut self.parts.block, block);
         if let (Some(home), Some(vtable)) = (&mut self.parts.home, vtable) {
             home.give_back(old);
-            home.vtable = vtable;
+            home.move_to(vtable);
         }
     }
 
@@ -442,7 +439,7 @@ impl BufferMut {
     pub fn into_vec(self) -> Vec<u8> {
         let Parts { block, len, home } = self.parts.into_inner();
         if let (Some(home), false) = (home, block.is_empty()) {
-            let (vtable, shared) = home.parts();
+            let (vtable, shared) = home.parts(&block);
             (vtable.detach)(shared);
         }
         let mut vec = Vec::from(block);
