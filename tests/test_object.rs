@@ -479,6 +479,83 @@ fn a_panicking_drop_in_a_full_pool_does_not_drop_twice() {
 }
 
 #[test]
+fn resets_in_line_says_when_a_reset_has_drop_glue_to_run() {
+    let names = |n: usize| vec![String::from("x"); n];
+    assert!(Vec::<String>::new().__resets_in_line());
+    assert!(!names(1).__resets_in_line());
+    assert!(
+        vec![1u8].__resets_in_line(),
+        "no drop glue: cleared in line"
+    );
+    assert!(!Some(String::new()).__resets_in_line());
+    assert!(None::<String>.__resets_in_line());
+    assert!(Some(3u8).__resets_in_line());
+    assert!(!Box::new(names(1)).__resets_in_line());
+    assert!(![names(0), names(1)].__resets_in_line());
+    assert!([names(0), names(0)].__resets_in_line());
+    assert!(!(1u8, names(1)).__resets_in_line());
+    assert!(!HashMap::from([(1, String::new())]).__resets_in_line());
+
+    // The derive asks each field it resets with `Reset`, `max_capacity` ones included; a
+    // skipped field and one with its own reset function are not asked.
+    let mut entry = LogEntry::default();
+    assert!(entry.__resets_in_line());
+    entry.message.push(1);
+    entry.origin = "kept";
+    entry.tags.0.push("tag");
+    assert!(entry.__resets_in_line());
+    entry.fields.push((String::from("k"), String::from("v")));
+    assert!(!entry.__resets_in_line());
+    entry.reset();
+    assert!(entry.__resets_in_line());
+}
+
+/// A process-wide pool resets an object whose reset has drop glue to run in a function of its
+/// own (`__resets_in_line` is false): the object comes back reset, keeps its allocations, and
+/// a panic there leaves the pool usable, as in the other one.
+#[test]
+fn objects_reset_out_of_line_come_back_reset_and_survive_a_panicking_drop() {
+    struct Fuse(bool);
+    impl Drop for Fuse {
+        fn drop(&mut self) {
+            if self.0 {
+                panic!("element drop failed");
+            }
+        }
+    }
+    #[derive(Pooled, Default)]
+    struct Batch {
+        names: Vec<String>,
+        fuses: Vec<Fuse>,
+    }
+
+    let mut batch = Batch::take();
+    batch.names.push(String::from("a"));
+    batch.names.reserve(100);
+    let capacity = batch.names.capacity();
+    drop(batch);
+    let again = Batch::take();
+    assert!(again.names.is_empty());
+    if POOLING {
+        assert_eq!(again.names.capacity(), capacity, "the same object, cleared");
+    }
+    drop(again);
+
+    let before = Batch::pool().stats();
+    let mut batch = Batch::take();
+    batch.fuses.push(Fuse(true));
+    assert!(catch_unwind(AssertUnwindSafe(|| drop(batch))).is_err());
+    let after = Batch::pool().stats();
+    assert_eq!(after.outstanding, before.outstanding, "{after}");
+    assert_eq!(after.total_puts, before.total_puts + 1, "{after}");
+    let mut fresh = Batch::take();
+    assert!(fresh.fuses.is_empty() && fresh.names.is_empty());
+    fresh.names.push(String::from("b"));
+    drop(fresh);
+    assert!(Batch::take().names.is_empty(), "still usable");
+}
+
+#[test]
 fn generic_structs_use_instance_pools() {
     #[derive(Pooled, Default)]
     struct G<T> {

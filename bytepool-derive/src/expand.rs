@@ -79,11 +79,20 @@ fn impl_reset(input: &Struct<'_>, krate: &TokenStream) -> TokenStream {
     let (impl_generics, ty_generics, _) = input.generics.split_for_impl();
     let where_clause = reset_where_clause(input, krate);
     let fields = input.fields.iter().map(|field| reset_field(field, krate));
+    let in_line = input
+        .fields
+        .iter()
+        .filter_map(|field| resets_field_in_line(field, krate));
     quote! {
         #[automatically_derived]
         impl #impl_generics #krate::__private::Reset for #ident #ty_generics #where_clause {
             fn reset(&mut self) {
                 #(#fields)*
+            }
+
+            #[inline]
+            fn __resets_in_line(&self) -> bool {
+                true #(&& #in_line)*
             }
         }
     }
@@ -118,6 +127,24 @@ fn reset_field(field: &Field<'_>, krate: &TokenStream) -> TokenStream {
             }
         }
     }
+}
+
+/// Whether one field's reset would now run in line (`Reset::__resets_in_line`); `None` for a
+/// field that is skipped or reset by a function of the user's, which the derive cannot see
+/// into (it stays in line, as a hand-written `reset` does). A `max_capacity` field asks its
+/// type only: replacing a collection grown past the bound is rare, and a second bound on
+/// `Capacity` here would report a field type without it twice.
+fn resets_field_in_line(field: &Field<'_>, krate: &TokenStream) -> Option<TokenStream> {
+    let attrs = &field.attrs;
+    if attrs.skip.is_some() || attrs.reset.is_some() {
+        return None;
+    }
+    let ty_span = field.ty.span();
+    let member = respan(field.member.to_token_stream(), ty_span);
+    let krate = respan(krate.clone(), ty_span);
+    Some(quote_spanned! {ty_span=>
+        #krate::__private::Reset::__resets_in_line(&self.#member)
+    })
 }
 
 /// The struct's where clause, plus a bound for each field whose type is a bare type parameter

@@ -60,6 +60,26 @@ pub const MAX_THREAD_CACHE: usize = crate::cache::MAGAZINE_SLOTS;
 pub trait Reset {
     /// Makes `self` ready for its next user.
     fn reset(&mut self);
+
+    /// Whether [`reset`](Self::reset) would now run in line: no drop glue to run and no call
+    /// out of line (for a collection, whether it is empty or its elements need no drop).
+    /// A process-wide pool resets an object that says so in a function without a stack frame,
+    /// and any other in a function of its own. Implemented by the std impls and
+    /// `#[derive(Pooled)]`; the default (yes) keeps a hand-written `reset` in the first one.
+    ///
+    /// # Examples
+    /// ```
+    /// use bytepool::Reset;
+    /// let mut names = vec![String::from("a")];
+    /// assert!(!names.__resets_in_line()); // a `String` to drop
+    /// names.reset();
+    /// assert!(names.__resets_in_line());
+    /// ```
+    #[doc(hidden)]
+    #[inline]
+    fn __resets_in_line(&self) -> bool {
+        true
+    }
 }
 
 /// Collections whose allocation can be measured, for `#[pooled(max_capacity = N)]`.
@@ -113,6 +133,11 @@ macro_rules! reset_by_clear {
                     out_of_line(self, Self::clear);
                 }
             }
+
+            #[inline]
+            fn __resets_in_line(&self) -> bool {
+                !mem::needs_drop::<$elem>() || self.is_empty()
+            }
         }
     )*};
 }
@@ -159,6 +184,11 @@ impl<T> Reset for Option<T> {
     fn reset(&mut self) {
         *self = None;
     }
+
+    #[inline]
+    fn __resets_in_line(&self) -> bool {
+        !mem::needs_drop::<T>() || self.is_none()
+    }
 }
 
 impl<T: Reset + ?Sized> Reset for Box<T> {
@@ -166,12 +196,22 @@ impl<T: Reset + ?Sized> Reset for Box<T> {
     fn reset(&mut self) {
         (**self).reset();
     }
+
+    #[inline]
+    fn __resets_in_line(&self) -> bool {
+        (**self).__resets_in_line()
+    }
 }
 
 impl<T: Reset, const N: usize> Reset for [T; N] {
     #[inline]
     fn reset(&mut self) {
         self.iter_mut().for_each(Reset::reset);
+    }
+
+    #[inline]
+    fn __resets_in_line(&self) -> bool {
+        self.iter().all(Reset::__resets_in_line)
     }
 }
 
@@ -183,6 +223,13 @@ macro_rules! reset_tuple {
             fn reset(&mut self) {
                 let ($($name,)+) = self;
                 $($name.reset();)+
+            }
+
+            #[inline]
+            #[allow(non_snake_case)]
+            fn __resets_in_line(&self) -> bool {
+                let ($($name,)+) = self;
+                true $(&& $name.__resets_in_line())+
             }
         }
     };
@@ -573,11 +620,28 @@ impl<T: Pooled> CachedVtable<T> {
         trim_cache: |shared| with_local::<T, _>(shared, |local| local.trim_cache()),
     };
 
+    /// An object whose reset runs in line is reset and kept here, in a function that then
+    /// needs no stack frame; any other is handed to a function of its own, whose frame holds
+    /// what its out-of-line calls need (see [`Reset::__resets_in_line`]).
     const RELEASE: Release<T> = |shared, slot| {
-        release_with(shared, slot, T::reset, |entry| {
-            put_global(shared, entry, true);
-        });
+        if slot.value.value.__resets_in_line() {
+            release_global(shared, slot);
+        } else {
+            release_global_out_of_line(shared, slot);
+        }
     };
+}
+
+#[inline(always)]
+fn release_global<T: Pooled>(shared: &ObjShared<T>, slot: Box<Slot<Obj<T>>>) {
+    release_with(shared, slot, T::reset, |entry| {
+        put_global(shared, entry, true)
+    });
+}
+
+#[inline(never)]
+fn release_global_out_of_line<T: Pooled>(shared: &ObjShared<T>, slot: Box<Slot<Obj<T>>>) {
+    release_global(shared, slot);
 }
 
 fn get_in<T>(local: &mut Local<'_, Entry<T>>, shared: &ObjShared<T>) -> Entry<T> {
