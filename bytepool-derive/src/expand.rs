@@ -5,7 +5,10 @@
 //!
 //! ```text
 //! const _: () = {
-//!     impl Reset for S { fn reset(&mut self) { /* each field, in declaration order */ } }
+//!     impl Reset for S {
+//!         fn reset(&mut self) { /* each field, in declaration order */ }
+//!         fn __resets_in_line(&self) -> bool { true /* && each field reset with `Reset` */ }
+//!     }
 //!     // only when `S` has no generic parameter (a static cannot be generic):
 //!     fn __assert_send() where S: AssertSend {}
 //!     impl Pooled for S where S: Send { pooled_items!(S, capacity, thread_cache, new); }
