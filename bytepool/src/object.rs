@@ -625,23 +625,24 @@ impl<T: Pooled> CachedVtable<T> {
     /// what its out-of-line calls need (see [`Reset::__resets_in_line`]).
     const RELEASE: Release<T> = |shared, slot| {
         if slot.value.value.__resets_in_line() {
-            release_global(shared, slot);
+            reset_and_put(shared, slot);
         } else {
-            release_global_out_of_line(shared, slot);
+            reset_and_put_out_of_line(shared, slot);
         }
     };
 }
 
+/// Resets the object and keeps it in `T`'s process-wide pool.
 #[inline(always)]
-fn release_global<T: Pooled>(shared: &ObjShared<T>, slot: Box<Slot<Obj<T>>>) {
+fn reset_and_put<T: Pooled>(shared: &ObjShared<T>, slot: Box<Slot<Obj<T>>>) {
     release_with(shared, slot, T::reset, |entry| {
         put_global(shared, entry, true)
     });
 }
 
 #[inline(never)]
-fn release_global_out_of_line<T: Pooled>(shared: &ObjShared<T>, slot: Box<Slot<Obj<T>>>) {
-    release_global(shared, slot);
+fn reset_and_put_out_of_line<T: Pooled>(shared: &ObjShared<T>, slot: Box<Slot<Obj<T>>>) {
+    reset_and_put(shared, slot);
 }
 
 fn get_in<T>(local: &mut Local<'_, Entry<T>>, shared: &ObjShared<T>) -> Entry<T> {
