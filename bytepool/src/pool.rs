@@ -84,15 +84,9 @@ pub(crate) struct Shared {
     zero_on_release: bool,
     /// Whether this is a `Tiers` type's process-wide pool (which has thread caches).
     global: bool,
-    /// The vtable of a block of this pool, from its length (see [`vtable_of_block`]).
-    vtable_of: fn(usize) -> &'static Vtable,
-}
-
-impl Shared {
-    /// The vtable of `block`, a block of this pool.
-    pub(crate) fn vtable_of(&self, block: &[u8]) -> &'static Vtable {
-        (self.vtable_of)(block.len())
-    }
+    /// The functions of this pool's `Tiers` type that do not depend on a block's tier: an
+    /// instance pool's handle reaches its pool through them (see `Home`).
+    pub(crate) vtable: &'static Vtable,
 }
 
 // A pool's state is consistent whenever control leaves it, a panic included (no user code runs
@@ -228,7 +222,7 @@ impl<T: Tiers> Builder<T> {
                 core,
                 zero_on_release: self.zero_on_release,
                 global,
-                vtable_of: vtable_of_block::<T>,
+                vtable: vtable::<T>(None),
             }),
             global,
             _tiers: PhantomData,
@@ -630,13 +624,14 @@ fn detach<T: Tiers>(shared: &Shared) {
 /// reach its pool. Each tier of a tier set has its own ([`Vtable::tier`], listed in
 /// `Tiers::__VTABLES`), and blocks above the largest tier share one more.
 ///
-/// Each tier's releases are their own functions with the tier a constant in them; the global one
-/// takes nothing but the block, so a handle's drop passes no pool and the release does not test for
-/// one (an instance pool's handle calls the other). Computing the tier at release (from the block's
-/// length) or loading it (from the handle) puts a chain of dependent instructions on the address of
-/// the store that refills the magazine; a constant behind a predicted indirect call does not.
-/// Measured with criterion against computing it: 64 KiB round trip 12.0 -> 10.8 ns, refcounted 32.9
-/// -> 22.3 ns (128 B, whose `class_of` is one predicted compare, unchanged).
+/// Each tier's release to `T`'s process-wide pool is its own function with the tier a constant in
+/// it, taking nothing but the block, so a handle's drop passes no pool and the release does not
+/// test for one. Computing the tier at release (from the block's length) or loading it (from the
+/// handle) puts a chain of dependent instructions on the address of the store that refills the
+/// magazine; a constant behind a predicted indirect call does not. Measured with criterion against
+/// computing it: 64 KiB round trip 12.0 -> 10.8 ns, refcounted 32.9 -> 22.3 ns (128 B, whose
+/// `class_of` is one predicted compare, unchanged). An instance pool's release, which visits the
+/// shared queues anyway, computes the tier ([`release_instance`]).
 #[doc(hidden)]
 pub struct Vtable {
     /// The block's tier (its length is exactly that tier's size); `None` above the largest.
@@ -647,7 +642,7 @@ pub struct Vtable {
     /// Takes back a block of this tier to `T`'s process-wide pool: one function per tier, with
     /// the tier a constant in it. A handle's drop tail-calls it with nothing else to pass.
     pub(crate) release_global: fn(Block),
-    /// Takes back a block of this tier to an instance pool.
+    /// Takes back a block of `T` to an instance pool (the same function in every vtable of `T`).
     pub(crate) release_instance: fn(&Shared, Block),
     pub(crate) detach: fn(&Shared),
 }
@@ -657,25 +652,17 @@ impl Vtable {
     /// `Tiers::__VTABLES`; a hand-written `Tiers` implementation does the same).
     #[must_use]
     pub const fn tier<T: Tiers, const TIER: usize>() -> Self {
-        Vtable::new::<T>(
-            Some(TIER),
-            release_global_tier::<T, TIER>,
-            release_instance_tier::<T, TIER>,
-        )
+        Vtable::new::<T>(Some(TIER), release_global_tier::<T, TIER>)
     }
 
-    const fn new<T: Tiers>(
-        tier: Option<usize>,
-        release_global: fn(Block),
-        release_instance: fn(&Shared, Block),
-    ) -> Self {
+    const fn new<T: Tiers>(tier: Option<usize>, release_global: fn(Block)) -> Self {
         Vtable {
             tier,
             sizes: T::SIZES,
             global: global_shared::<T>,
             acquire: acquire::<T>,
             release_global,
-            release_instance,
+            release_instance: release_instance::<T>,
             detach: detach::<T>,
         }
     }
@@ -693,10 +680,6 @@ fn release_global_tier<T: Tiers, const TIER: usize>(block: Block) {
     release_global::<T>(block, Some(TIER));
 }
 
-fn release_instance_tier<T: Tiers, const TIER: usize>(shared: &Shared, block: Block) {
-    release::<T>(shared, block, Some(TIER));
-}
-
 /// Above the largest tier: an empty block (from a `get(0)`) was never counted as a get, so it
 /// goes nowhere.
 fn release_global_untiered<T: Tiers>(block: Block) {
@@ -705,9 +688,16 @@ fn release_global_untiered<T: Tiers>(block: Block) {
     }
 }
 
-fn release_instance_untiered<T: Tiers>(shared: &Shared, block: Block) {
-    if !block.is_empty() {
-        release::<T>(shared, block, None);
+/// Takes back a block of `T` to the instance pool `shared`. An instance pool's handle carries
+/// no tier, so the tier comes from the block's length: a tier's block is exactly that tier's
+/// size, and any other block is untiered (`class_of` finds the tier, and the size check keeps a
+/// wrong `class_of` from sending a block to a tier of another size). An empty block, from a
+/// `get(0)`, was never counted as a get, so it goes nowhere.
+fn release_instance<T: Tiers>(shared: &Shared, block: Block) {
+    let len = block.len();
+    let tier = T::class_of(len).filter(|&tier| T::SIZES.get(tier) == Some(&len));
+    if tier.is_some() || len != 0 {
+        release::<T>(shared, block, tier);
     }
 }
 
@@ -715,19 +705,7 @@ fn release_instance_untiered<T: Tiers>(shared: &Shared, block: Block) {
 struct Untiered<T>(PhantomData<T>);
 
 impl<T: Tiers> Untiered<T> {
-    const VTABLE: &'static Vtable = &Vtable::new::<T>(
-        None,
-        release_global_untiered::<T>,
-        release_instance_untiered::<T>,
-    );
-}
-
-/// The vtable of a block of `T` that is `len` bytes long: a block of a tier is exactly that
-/// tier's size; any other length (above the largest tier, or an empty block) is untiered.
-/// `class_of` finds the tier (straight-line code, unlike a search of `SIZES`), and the size
-/// check keeps a wrong `class_of` from sending a block to a tier of another size.
-fn vtable_of_block<T: Tiers>(len: usize) -> &'static Vtable {
-    vtable::<T>(T::class_of(len).filter(|&tier| T::SIZES.get(tier) == Some(&len)))
+    const VTABLE: &'static Vtable = &Vtable::new::<T>(None, release_global_untiered::<T>);
 }
 
 /// The vtable of `T`'s blocks of tier `tier` (`None`: above the largest).

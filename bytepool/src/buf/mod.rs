@@ -16,7 +16,8 @@ use crate::Error;
 
 /// Where a pooled block goes back to, in one word: the vtable of the block's tier for a `Tiers`
 /// type's process-wide pool (reached through the vtable, with no reference count), or the
-/// instance pool, kept alive by this reference, which finds the tier from the block's length.
+/// instance pool, kept alive by this reference, whose release finds the tier from the block's
+/// length.
 pub(crate) struct Home(StaticOrArc<Vtable, Shared>);
 
 impl Home {
@@ -34,7 +35,7 @@ impl Home {
     fn give_back(&self, block: Box<[u8]>) {
         match self.0.get() {
             Either::Static(vtable) => (vtable.release_global)(block),
-            Either::Arc(shared) => (shared.vtable_of(&block).release_instance)(shared, block),
+            Either::Arc(shared) => (shared.vtable.release_instance)(shared, block),
         }
     }
 
@@ -48,11 +49,12 @@ impl Home {
         }
     }
 
-    /// The vtable of `block` (this home's) and its pool.
-    fn parts(&self, block: &[u8]) -> (&'static Vtable, &Shared) {
+    /// The functions of the pool's `Tiers` type (the vtable of the block's tier, for a
+    /// process-wide pool), and the pool.
+    fn parts(&self) -> (&'static Vtable, &Shared) {
         match self.0.get() {
             Either::Static(vtable) => (vtable, (vtable.global)()),
-            Either::Arc(shared) => (shared.vtable_of(block), shared),
+            Either::Arc(shared) => (shared.vtable, shared),
         }
     }
 
@@ -68,7 +70,7 @@ impl Home {
 /// the call would otherwise give every handle's drop a stack frame and an unwinding path.
 #[inline(never)]
 fn release_to_instance(shared: Arc<Shared>, block: Box<[u8]>) {
-    (shared.vtable_of(&block).release_instance)(&shared, block);
+    (shared.vtable.release_instance)(&shared, block);
 }
 
 /// A unique, writable byte buffer from a [`BytePool`](crate::BytePool).
@@ -310,7 +312,7 @@ impl BufferMut {
         let Some(home) = &self.parts.home else {
             return;
         };
-        let (vtable, shared) = home.parts(&self.parts.block);
+        let (vtable, shared) = home.parts();
         let fits = vtable
             .sizes
             .iter()
@@ -334,7 +336,7 @@ impl BufferMut {
         let geometric = needed.max(self.capacity().saturating_mul(2).min(isize::MAX as usize));
         match &self.parts.home {
             Some(home) => {
-                let (vtable, shared) = home.parts(&self.parts.block);
+                let (vtable, shared) = home.parts();
                 let largest = vtable.sizes.last().copied().unwrap_or(0);
                 let target = if needed > largest { geometric } else { needed };
                 let (bigger, vtable) = (vtable.acquire)(shared, target)?;
@@ -439,7 +441,7 @@ impl BufferMut {
     pub fn into_vec(self) -> Vec<u8> {
         let Parts { block, len, home } = self.parts.into_inner();
         if let (Some(home), false) = (home, block.is_empty()) {
-            let (vtable, shared) = home.parts(&block);
+            let (vtable, shared) = home.parts();
             (vtable.detach)(shared);
         }
         let mut vec = Vec::from(block);
