@@ -691,8 +691,16 @@ fn global_core<T: Pooled>() -> &'static Core<Entry<T>> {
 fn get_global<T: Pooled>(shared: &ObjShared<T>) -> Entry<T> {
     match T::__with_cache(|cache| cache.pop(0, 0, false, true)) {
         Some(Some(entry)) => entry,
-        _ => with_local::<T, _>(shared, |local| get_in(local, shared)),
+        _ => get_global_slow(shared),
     }
+}
+
+/// The general path of [`get_global`], out of the hot path's straight line (see
+/// `BytePool::get_block_slow`).
+#[cold]
+#[inline(never)]
+fn get_global_slow<T: Pooled>(shared: &ObjShared<T>) -> Entry<T> {
+    with_local::<T, _>(shared, |local| get_in(local, shared))
 }
 
 /// The fast path of [`Pooled::take`]: no vtable, no reference count.
@@ -771,6 +779,8 @@ fn drop_while_unwinding<T>(shared: &ObjShared<T>, slot: Box<Slot<Obj<T>>>) {
 
 /// The drop of a handle of an instance pool (or of no pool), out of line: the pool's reference
 /// count released after the call would otherwise give every handle's drop a stack frame.
+/// `#[cold]` keeps it out of the global path's straight line.
+#[cold]
 #[inline(never)]
 fn release_off_global<T>(mut slot: Box<Slot<Obj<T>>>) {
     // An instance pool's reference leaves the slot, so that idle objects do not keep their
