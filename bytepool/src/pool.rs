@@ -699,11 +699,11 @@ fn release_global_untiered<T: Tiers>(block: Block) {
 /// no tier, so the tier comes from the block's length: a tier's block is exactly that tier's
 /// size, and any other block is untiered (`class_of` finds the tier, and the size check keeps a
 /// wrong `class_of` from sending a block to a tier of another size). An empty block, from a
-/// `get(0)`, was never counted as a get, so it goes nowhere.
+/// `get(0)` (which never visits a tier), was never counted as a get, so it goes nowhere.
 fn release_instance<T: Tiers>(shared: &Shared, block: Block) {
     let len = block.len();
-    let tier = T::class_of(len).filter(|&tier| T::SIZES.get(tier) == Some(&len));
-    if tier.is_some() || len != 0 {
+    if len != 0 {
+        let tier = T::class_of(len).filter(|&tier| T::SIZES.get(tier) == Some(&len));
         release::<T>(shared, block, tier);
     }
 }
