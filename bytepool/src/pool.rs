@@ -89,6 +89,19 @@ pub(crate) struct Shared {
     pub(crate) vtable: &'static Vtable,
 }
 
+impl Shared {
+    /// Zeroes every byte of `block` when the pool zeroes on release: whatever happens to the
+    /// block next (kept idle, or freed because it fits no tier or its tier is full), it no
+    /// longer holds what its user wrote. `black_box` keeps the compiler from dropping the
+    /// stores as dead when the block is freed right after.
+    fn scrub(&self, block: &mut [u8]) {
+        if self.zero_on_release {
+            block.fill(0);
+            std::hint::black_box(block);
+        }
+    }
+}
+
 // A pool's state is consistent whenever control leaves it, a panic included (no user code runs
 // inside its critical sections; counts are settled before anything is dropped), so observing it
 // after a caught panic is fine.
@@ -136,8 +149,11 @@ impl<T: Tiers> Builder<T> {
         self
     }
 
-    /// Zeroes every buffer's bytes when it comes back, before anyone else can get it (for
-    /// secrets). Off by default: a reused buffer then holds what its last user wrote.
+    /// Zeroes every buffer's bytes when it comes back, before anyone else can get it and
+    /// before the pool frees it (for secrets): every byte of its capacity, whatever its size,
+    /// whether the pool keeps it or not (above the largest tier, a full tier, a vector given to
+    /// [`put`](BytePool::put)). Off by default: a reused buffer then holds what its last user
+    /// wrote. Memory a user takes out of the pool ([`BufferMut::into_vec`]) is theirs to clear.
     ///
     /// # Examples
     /// ```
@@ -432,22 +448,21 @@ impl<T: Tiers> BytePool<T> {
     pub fn put(&self, mut vec: Vec<u8>) {
         let cap = vec.capacity();
         let tier = T::class_of(cap).filter(|&t| T::SIZES.get(t) == Some(&cap));
+        if tier.is_some() || self.shared.zero_on_release {
+            // Initialise the tail so the whole allocation is initialised, as pooled blocks are,
+            // and can be scrubbed; `into_boxed_slice` then keeps it (len == capacity).
+            vec.resize(cap, 0);
+        }
+        let mut block = vec.into_boxed_slice();
+        self.shared.scrub(&mut block);
         with_local::<T, _>(&self.shared, |local| {
             local.count(Event::ForeignPut, T::STATS);
             match tier {
-                Some(tier) => {
-                    // Initialise the tail so the whole block is initialised, as pooled blocks
-                    // are; `into_boxed_slice` then keeps the allocation (len == capacity).
-                    vec.resize(cap, 0);
-                    let mut block = vec.into_boxed_slice();
-                    if self.shared.zero_on_release {
-                        block.fill(0);
-                    }
-                    local.put_tier(tier, block, false, T::STATS);
-                }
+                Some(tier) => local.put_tier(tier, block, false, T::STATS),
                 None => {
                     local.count(Event::UntieredPut, T::STATS);
                     local.count(Event::Discard, T::STATS);
+                    drop(block);
                 }
             }
         });
@@ -609,11 +624,9 @@ fn release_global_slow<T: Tiers>(block: Block, tier: Option<usize>) {
 #[inline]
 fn release<T: Tiers>(shared: &Shared, mut block: Block, tier: Option<usize>) {
     debug_assert_eq!(tier.map(|t| T::SIZES[t]), tier.map(|_| block.len()));
+    shared.scrub(&mut block);
     match tier {
         Some(tier) => {
-            if shared.zero_on_release {
-                block.fill(0);
-            }
             with_local::<T, _>(shared, |local| local.put_tier(tier, block, true, T::STATS));
         }
         None => {
