@@ -558,8 +558,9 @@ loom::lazy_static! {
 /// The pops are the top [`POP_BITS`](Self::POP_BITS) and the pushes the bits between. The owner
 /// takes the counts out (see [`take_counts`](Self::take_counts)) when a pop sets the sign bit,
 /// and at slow-path events once either count passes a quarter of its range
-/// ([`SETTLE`](Self::SETTLE)). Between two slow-path events pushes exceed pops by at most the
-/// stack's limit, so the pushes never wrap either: at most 2^26 + 2^27 + 32 < 2^28.
+/// ([`SETTLE`](Self::SETTLE)). Every way blocks leave a stack uncounted (a spill, a trim) is
+/// such an event, so between two of them pushes exceed pops by at most twice the stack's limit
+/// and the pushes never wrap either: at most 2^26 + 2^27 + 64 < 2^28.
 ///
 /// The stack's length has 7 bits; the eighth says that a stack holds the word
 /// ([`Stack::open`]), which makes that stack the only writer of the length bits. Anyone else
@@ -591,6 +592,13 @@ impl LenWord {
     #[cfg(all(test, not(loom)))]
     pub(crate) const fn with_counts(n: u64) -> Self {
         LenWord(AtomicU64::new(n << Self::PUSHES_AT | n << Self::POPS_AT))
+    }
+
+    /// Adds `n` to the count of pushes, as `n` counted pushes whose blocks then left the stack
+    /// uncounted would.
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn add_pushes(&self, n: u64) {
+        self.0.fetch_add(n << Self::PUSHES_AT, Ordering::Relaxed);
     }
 
     /// The most pops that leave the sign bit clear.
