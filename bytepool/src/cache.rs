@@ -555,19 +555,18 @@ impl<'a, B: Kept, L: Length> Local<'a, B, L> {
         }
     }
 
-    /// Records the length of a get just counted: in a thread's block, one record per get
-    /// counted there keeps the ring's position equal to the block's count of gets.
+    /// Records the length of a get just counted in the counter block's ring: in a thread's
+    /// block, one record per get counted there keeps the ring's position equal to the block's
+    /// count of gets. Not for a pool with a shared ring, whose `push` is user code that the
+    /// caller runs once the get is settled.
     #[inline]
     pub(crate) fn record_len(&self, len: usize, stats: bool) {
-        if !stats {
+        if !stats || self.core.ring.is_some() {
             return;
         }
-        match &self.core.ring {
-            Some(ring) => ring.push(len),
-            None => match self.cached {
-                Some((_, cache)) => self.counters.recent.record_own(&cache.recent_next, len),
-                None => self.counters.recent.record(len),
-            },
+        match self.cached {
+            Some((_, cache)) => self.counters.recent.record_own(&cache.recent_next, len),
+            None => self.counters.recent.record(len),
         }
     }
 
@@ -598,23 +597,22 @@ impl<'a, B: Kept, L: Length> Local<'a, B, L> {
         let shared_tier = &self.core.tiers[tier];
         let mut found = None;
         if POOLING {
-            found = shared_tier.unpark();
+            // Held while the magazine refills, which frees a block it cannot keep.
+            found = shared_tier
+                .unpark()
+                .map(|block| self.unkept(tier, block, stats));
             if let Some(mags) = self.mags() {
                 mags[tier].settle();
             }
             if let (Some(_), Some(mags)) = (&found, self.mags()) {
                 mags[tier].stack.refill_half(
                     || shared_tier.unpark(),
-                    |block| {
-                        if let Err(block) = shared_tier.park(block) {
-                            drop(block);
-                        }
-                    },
+                    |block| self.park_or_free(tier, block, stats),
                 );
             }
         }
         let (block, event) = match found {
-            Some(block) => (block, Event::Hit(tier)),
+            Some(found) => (found.keep(), Event::Hit(tier)),
             None => (alloc(shared_tier.size)?, Event::Miss(tier)),
         };
         self.count(event, stats);
@@ -643,30 +641,39 @@ impl<'a, B: Kept, L: Length> Local<'a, B, L> {
         // `Drop` that panics must leave the counters right.
         self.count(Event::Put(tier), stats);
         self.track(-i64::from(returned), true, stats);
-        let shared_tier = &self.core.tiers[tier];
-        let exclusive = self.exclusive();
-        let park_or_free = |block: B| {
-            if let Err(block) = shared_tier.park(block) {
-                if stats {
-                    // Passthrough frees without discarding: a pool would have kept it.
-                    if POOLING {
-                        self.counters.count(Event::Discard, exclusive);
-                    }
-                    self.counters.count(Event::Freed(tier), exclusive);
-                }
-                drop(block);
-            }
-        };
-        let mut block: Result<(), B> = Err(block);
+        // Held while the magazine spills, which frees what the shared tier cannot keep.
+        let block = self.unkept(tier, block, stats);
         if let Some(mags) = self.mags().filter(|_| POOLING) {
             // The magazine is full (or disabled): spill half of it in one visit.
             let mag = &mags[tier];
             mag.settle();
-            mag.stack.spill_half(park_or_free);
-            block = block.or_else(|block| mag.push(block, false));
+            mag.stack
+                .spill_half(|spilled| self.park_or_free(tier, spilled, stats));
+            if let Err(back) = mag.push(block.keep(), false) {
+                self.park_or_free(tier, back, stats);
+            }
+        } else {
+            self.park_or_free(tier, block.keep(), stats);
         }
-        if let Err(block) = block {
-            park_or_free(block);
+    }
+
+    /// Keeps `block`, idle or just returned, in the shared tier `tier`, or frees it, counted
+    /// as discarded, when that tier is full.
+    fn park_or_free(&self, tier: usize, block: B, stats: bool) {
+        if let Err(block) = self.core.tiers[tier].park(block) {
+            drop(self.unkept(tier, block, stats));
+        }
+    }
+
+    /// Holds a block of tier `tier` that the pool counts as idle or returned but keeps
+    /// nowhere yet: see [`Unkept`].
+    fn unkept(&self, tier: usize, block: B, stats: bool) -> Unkept<'a, B> {
+        Unkept {
+            block: Some(block),
+            counters: self.counters,
+            tier,
+            exclusive: self.exclusive(),
+            stats,
         }
     }
 
@@ -713,6 +720,44 @@ impl<'a, B: Kept, L: Length> Local<'a, B, L> {
             });
         }
         bytes
+    }
+}
+
+/// A block the pool has counted as idle or returned but keeps nowhere yet, held in a local
+/// while the pool runs code that may drop other blocks (a full tier's spill, a refill), and
+/// with them user `Drop`s that may panic. Dropped (by that unwind, or by a pool that cannot
+/// keep it), it counts itself discarded and freed, as every block the pool lets go is counted,
+/// before it is dropped; [`keep`](Self::keep) takes it back out.
+struct Unkept<'a, B> {
+    block: Option<B>,
+    counters: &'a Counters,
+    tier: usize,
+    exclusive: bool,
+    stats: bool,
+}
+
+impl<B> Unkept<'_, B> {
+    fn keep(mut self) -> B {
+        match self.block.take() {
+            Some(block) => block,
+            None => unreachable!("an unkept block is kept once"),
+        }
+    }
+}
+
+impl<B> Drop for Unkept<'_, B> {
+    fn drop(&mut self) {
+        let Some(block) = self.block.take() else {
+            return;
+        };
+        if self.stats {
+            // Passthrough frees without discarding: a pool would have kept it.
+            if POOLING {
+                self.counters.count(Event::Discard, self.exclusive);
+            }
+            self.counters.count(Event::Freed(self.tier), self.exclusive);
+        }
+        drop(block);
     }
 }
 

@@ -102,9 +102,10 @@ impl Shared {
     }
 }
 
-// A pool's state is consistent whenever control leaves it, a panic included (no user code runs
-// inside its critical sections; counts are settled before anything is dropped), so observing it
-// after a caught panic is fine.
+// A pool's state is consistent whenever control leaves it, a panic included: no user code runs
+// inside its critical sections, counts are settled before anything is dropped, and the one
+// piece of user code a byte pool calls (a shared ring's `push`) runs after the get it records,
+// which gives its buffer back if the push unwinds. So observing it after a caught panic is fine.
 impl std::panic::RefUnwindSafe for Shared {}
 
 /// Configures an instance [`BytePool`].
@@ -573,7 +574,7 @@ fn global_core<T: Tiers>() -> &'static Core<Box<[u8]>> {
 /// of its tier. A request that fails is neither counted nor recorded.
 #[inline]
 fn acquire<T: Tiers>(shared: &Shared, len: usize) -> Result<Acquired, Error> {
-    with_local::<T, _>(shared, |local| {
+    let acquired = with_local::<T, _>(shared, |local| {
         let acquired = match T::class_of(len) {
             Some(tier) => {
                 if T::SIZES.get(tier).is_none_or(|&size| size < len) {
@@ -590,7 +591,43 @@ fn acquire<T: Tiers>(shared: &Shared, len: usize) -> Result<Acquired, Error> {
         };
         local.record_len(len, T::STATS);
         Ok(acquired)
-    })
+    })?;
+    match &shared.core.ring {
+        Some(ring) if T::STATS => Ok(record_in_ring::<T>(shared, &**ring, len, acquired)),
+        _ => Ok(acquired),
+    }
+}
+
+/// Records `len` in the pool's shared ring, the user's code: if it panics, the block just
+/// counted as a get goes back to the pool, counted as returned, instead of vanishing.
+fn record_in_ring<T: Tiers>(
+    shared: &Shared,
+    ring: &(dyn Ring<usize> + Send + Sync),
+    len: usize,
+    acquired: Acquired,
+) -> Acquired {
+    struct GiveBack<'a, T: Tiers> {
+        shared: &'a Shared,
+        acquired: Option<Acquired>,
+        _tiers: PhantomData<T>,
+    }
+    impl<T: Tiers> Drop for GiveBack<'_, T> {
+        fn drop(&mut self) {
+            if let Some((block, vtable)) = self.acquired.take() {
+                release::<T>(self.shared, block, vtable.tier);
+            }
+        }
+    }
+    let mut guard = GiveBack::<T> {
+        shared,
+        acquired: Some(acquired),
+        _tiers: PhantomData,
+    };
+    ring.push(len);
+    match guard.acquired.take() {
+        Some(acquired) => acquired,
+        None => unreachable!("the block is given back only on unwind"),
+    }
 }
 
 #[cold]
