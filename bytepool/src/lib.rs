@@ -40,8 +40,9 @@
 //!
 //! # Safety and correctness
 //! The crate denies `unsafe_code` except in one small module (`raw`: a manual reference count,
-//! a fallible zeroed allocation, a value dropped by value, and the destructor-free thread-cache
-//! stack with its anchor), every block of which carries a `// SAFETY:` comment.
+//! objects built in their slot, a fallible zeroed allocation, a value dropped by value, and the
+//! destructor-free thread-cache stack with its anchor), every block of which carries a
+//! `// SAFETY:` comment.
 //! Pooled memory is always initialised (blocks are zeroed when allocated), so the handles are
 //! safe code over `Box<[u8]>`. Handles are `Send + Sync` through the compiler's auto traits,
 //! not through `unsafe impl`. Atomics come from a `sync` module that switches to loom under
@@ -209,8 +210,13 @@ macro_rules! __pooled_items {
         fn pool() -> &'static $crate::__private::Pool<$name> {
             $crate::__private::global_static!(
                 $crate::__private::Pool<$name> =
-                    $crate::__private::Pool::__new_global($capacity, $thread_cache, $new)
+                    $crate::__private::Pool::__new_global($capacity, $thread_cache)
             )
+        }
+
+        #[inline]
+        fn __new() -> Self {
+            ($new)()
         }
 
         #[inline(always)]
@@ -301,6 +307,10 @@ macro_rules! __pooled_fallback_items {
         >(
             _: __F,
         ) -> $crate::__private::core::option::Option<__R> {
+            $crate::__private::core::unreachable!()
+        }
+
+        fn __new() -> Self {
             $crate::__private::core::unreachable!()
         }
     };

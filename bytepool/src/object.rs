@@ -12,7 +12,7 @@ use std::mem;
 use std::ops::{Deref, DerefMut};
 
 use crate::cache::{Core, Local, ThreadCache, Tier};
-use crate::raw::{Consume, Consumed, Kept, Payload, RawArc, Slot};
+use crate::raw::{Consume, Consumed, Emplace, Homed, Kept, Payload, RawArc, Slot};
 use crate::stats::{Event, Stats};
 use crate::sync::Arc;
 use crate::PoolStats;
@@ -312,6 +312,11 @@ pub trait Pooled: Reset + Send + Sized + 'static {
 
     #[doc(hidden)]
     fn __with_cache<R, F: FnOnce(&ThreadCache<Entry<Self>>) -> R>(f: F) -> Option<R>;
+
+    /// A new object (the derive's `new` path, or `Default`), called directly rather than
+    /// through the pool's factory so that a large object is built in its slot.
+    #[doc(hidden)]
+    fn __new() -> Self;
 }
 
 /// A pooled object's slot: the object and the pool it returns to (kept while idle for a
@@ -339,12 +344,10 @@ impl<T> fmt::Debug for Entry<T> {
     }
 }
 
-pub(crate) struct Obj<T: 'static> {
-    value: T,
-    home: Option<ObjHome<T>>,
-}
+/// An object in its slot, with the pool it returns to.
+pub(crate) type Obj<T> = Homed<T, Option<ObjHome<T>>>;
 
-enum ObjHome<T: 'static> {
+pub(crate) enum ObjHome<T: 'static> {
     Global(&'static ObjShared<T>),
     Instance(Arc<ObjShared<T>>),
 }
@@ -375,12 +378,11 @@ enum ObjEvent {
     ForeignPut,
 }
 
-type Factory<T> = Box<dyn Fn() -> T + Send + Sync>;
 type Resetter<T> = Box<dyn Fn(&mut T) + Send + Sync>;
 
-struct ObjShared<T: 'static> {
+pub(crate) struct ObjShared<T: 'static> {
     core: Core<Entry<T>>,
-    factory: Factory<T>,
+    factory: Emplace<T>,
     reset: Resetter<T>,
     vtable: &'static ObjVtable<T>,
     /// Resets a returned object and puts it back (a process-wide pool calls `T::reset`
@@ -491,7 +493,7 @@ impl<T: 'static> Pool<T> {
                     None,
                     false,
                 ),
-                factory: Box::new(factory),
+                factory: Emplace::new(factory),
                 reset: Box::new(reset),
                 vtable: &UncachedVtable::<T>::VTABLE,
                 release: UncachedVtable::<T>::RELEASE,
@@ -528,7 +530,7 @@ impl<T: 'static> Pool<T> {
     /// ```
     pub fn put(&self, mut value: T) {
         (self.shared.reset)(&mut value);
-        let entry = Entry(Slot::new(Obj { value, home: None }));
+        let entry = Entry(Slot::new_homed(None, || value));
         (self.shared.vtable.count)(&self.shared, ObjEvent::ForeignPut);
         (self.shared.vtable.put)(&self.shared, entry, false);
     }
@@ -568,7 +570,7 @@ impl<T: Pooled> Pool<T> {
     /// generates).
     #[doc(hidden)]
     #[must_use]
-    pub fn __new_global(capacity: usize, thread_cache: usize, new: fn() -> T) -> Self {
+    pub fn __new_global(capacity: usize, thread_cache: usize) -> Self {
         Pool {
             shared: Arc::new(ObjShared {
                 core: Core::new(
@@ -576,7 +578,7 @@ impl<T: Pooled> Pool<T> {
                     None,
                     false,
                 ),
-                factory: Box::new(new),
+                factory: Emplace::new(T::__new),
                 reset: Box::new(T::reset),
                 vtable: &CachedVtable::<T>::VTABLE,
                 release: CachedVtable::<T>::RELEASE,
@@ -590,7 +592,11 @@ struct UncachedVtable<T>(T);
 
 impl<T: 'static> UncachedVtable<T> {
     const VTABLE: ObjVtable<T> = ObjVtable {
-        get: |shared| get_in(&mut <Local<'_, _>>::uncached(&shared.core), shared),
+        get: |shared| {
+            get_in(&mut <Local<'_, _>>::uncached(&shared.core), || {
+                Slot::new_from(None, &shared.factory)
+            })
+        },
         put: |shared, entry, returned| {
             <Local<'_, _>>::uncached(&shared.core).put_tier(0, entry, returned, true);
         },
@@ -645,11 +651,12 @@ fn reset_and_put_out_of_line<T: Pooled>(shared: &ObjShared<T>, slot: Box<Slot<Ob
     reset_and_put(shared, slot);
 }
 
-fn get_in<T>(local: &mut Local<'_, Entry<T>>, shared: &ObjShared<T>) -> Entry<T> {
-    let made = local.get_tier(0, true, |_| {
-        let value = (shared.factory)();
-        Ok(Entry(Slot::new(Obj { value, home: None })))
-    });
+/// An idle object, or a new one in the slot `make` builds.
+fn get_in<T>(
+    local: &mut Local<'_, Entry<T>>,
+    make: impl FnOnce() -> Box<Slot<Obj<T>>>,
+) -> Entry<T> {
+    let made = local.get_tier(0, true, |_| Ok(Entry(make())));
     match made {
         Ok(entry) => entry,
         Err(err) => unreachable!("object factories do not fail: {err}"),
@@ -700,7 +707,9 @@ fn get_global<T: Pooled>(shared: &ObjShared<T>) -> Entry<T> {
 #[cold]
 #[inline(never)]
 fn get_global_slow<T: Pooled>(shared: &ObjShared<T>) -> Entry<T> {
-    with_local::<T, _>(shared, |local| get_in(local, shared))
+    with_local::<T, _>(shared, |local| {
+        get_in(local, || Slot::new_homed(None, T::__new))
+    })
 }
 
 /// The fast path of [`Pooled::take`]: no vtable, no reference count.

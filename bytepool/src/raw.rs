@@ -1,5 +1,6 @@
-//! The crate's one unsafe module: a manually reference-counted slot ([`RawArc`]), a fallible
-//! zeroed allocation ([`alloc_zeroed`]), a value dropped by value ([`Consumed`]), a static
+//! The crate's one unsafe module: a manually reference-counted slot ([`RawArc`]) that a typed
+//! pool's object is built in place in ([`Slot::new_homed`], [`Emplace`]), a fallible zeroed
+//! allocation ([`alloc_zeroed`]), a value dropped by value ([`Consumed`]), a static
 //! reference or an `Arc` in one word ([`StaticOrArc`]), and the two pieces that let a thread
 //! cache live in a thread-local without a destructor ([`Stack`], whose length may live in a
 //! counter block's [`LenWord`], and [`Anchor`] with its [`Keeper`]).
@@ -16,9 +17,9 @@ use std::alloc::{self, Layout};
 use std::cell::Cell;
 use std::fmt;
 use std::marker::PhantomData;
-use std::mem::{align_of, ManuallyDrop};
+use std::mem::{align_of, ManuallyDrop, MaybeUninit};
 use std::ops::{Deref, DerefMut};
-use std::ptr::NonNull;
+use std::ptr::{addr_of_mut, NonNull};
 
 #[cfg(not(loom))]
 use std::thread::LocalKey;
@@ -213,6 +214,71 @@ impl<P> Slot<P> {
             value,
         })
     }
+}
+
+/// A typed pool's object and its way home: the payload of a [`Slot`] that
+/// [`Slot::new_homed`] builds in place.
+pub(crate) struct Homed<T, H> {
+    pub(crate) value: T,
+    pub(crate) home: H,
+}
+
+impl<T, H> Slot<Homed<T, H>> {
+    /// A slot holding the value `make` returns, written straight into the slot's heap memory,
+    /// and `home`. A large `T` then needs no stack beyond what `make` uses: the same as
+    /// `Box::new(make())`, where building the value and then moving it into a payload and a
+    /// slot would put it on the stack once per step.
+    #[inline(always)]
+    pub(crate) fn new_homed(home: H, make: impl FnOnce() -> T) -> Box<Self> {
+        Self::new_emplaced(home, |value| emplace(value, make))
+    }
+
+    /// [`new_homed`](Self::new_homed) with an [`Emplace`]: through a boxed closure, the value
+    /// is still written in place (a closure returning it would return it through the stack).
+    pub(crate) fn new_from(home: H, emplace: &Emplace<T>) -> Box<Self> {
+        Self::new_emplaced(home, &*emplace.0)
+    }
+
+    /// `init` writes the value into the `MaybeUninit` it is given, or unwinds (both callers
+    /// above guarantee it: their closures end in `emplace`).
+    #[inline(always)]
+    fn new_emplaced(home: H, init: impl FnOnce(&mut MaybeUninit<T>)) -> Box<Self> {
+        let mut slot = Box::<Self>::new_uninit();
+        let ptr = slot.as_mut_ptr();
+        // SAFETY: `ptr` points at the slot's allocation, valid for writes and not yet
+        // initialised; the projection creates no reference to uninitialised memory, and a
+        // `MaybeUninit<T>` (same layout as `T`) may be uninitialised. If `init` unwinds, `slot`
+        // frees the allocation without dropping anything in it.
+        init(unsafe { &mut *addr_of_mut!((*ptr).value.value).cast::<MaybeUninit<T>>() });
+        // SAFETY: as above; a field of its own, written once.
+        unsafe { addr_of_mut!((*ptr).value.home).write(home) };
+        // SAFETY: as above; the count, the last field, written once.
+        unsafe { addr_of_mut!((*ptr).count).write(AtomicUsize::new(0)) };
+        // SAFETY: `init` wrote the value (it returned), and the two lines above the other two
+        // fields.
+        unsafe { slot.assume_init() }
+    }
+}
+
+/// A factory behind a pointer that builds its value where it is told to: a `Pool`'s factory,
+/// kept boxed, which [`Slot::new_from`] calls to write a new object straight into its slot.
+pub(crate) struct Emplace<T>(EmplaceFn<T>);
+
+type EmplaceFn<T> = Box<dyn Fn(&mut MaybeUninit<T>) + Send + Sync>;
+
+impl<T> Emplace<T> {
+    pub(crate) fn new(make: impl Fn() -> T + Send + Sync + 'static) -> Self {
+        Emplace(Box::new(move |value| emplace(value, &make)))
+    }
+}
+
+/// Writes `make()` into `value`. `MaybeUninit::write` would do, but unoptimised builds give it
+/// a frame with a copy of the value of its own: one more `T` on the stack.
+#[inline(always)]
+fn emplace<T>(value: &mut MaybeUninit<T>, make: impl FnOnce() -> T) {
+    // SAFETY: `value` is a unique borrow of memory for a `T`, valid for writes; a `MaybeUninit`
+    // holds nothing to drop, so overwriting it leaks nothing.
+    unsafe { value.as_mut_ptr().write(make()) };
 }
 
 /// A shared reference to a [`Slot`]; the last one passes the slot to [`Payload::last_release`].
