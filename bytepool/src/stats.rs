@@ -42,8 +42,10 @@ pub trait PoolStats {
     ///
     /// Counters from other threads are read without stopping them. At quiescence the snapshot
     /// is exact. While other threads work, each counter is a value it really had, and returns
-    /// are read before gets, so `total_puts <= total_gets` holds and `outstanding` can only
-    /// over-count (by the gets made while the snapshot ran), never go negative.
+    /// are read before gets, so the buffers returned (`total_puts - foreign_puts`) never
+    /// exceed `total_gets` and `outstanding` can only over-count (by the gets made while the
+    /// snapshot ran), never go negative. (`total_puts` alone can exceed `total_gets`: `put`
+    /// adopts vectors the pool never handed out.)
     fn stats(&self) -> Stats;
 }
 
