@@ -14,8 +14,8 @@
 //! those ratios, with each run's value beside it (a shared machine's noise moves single runs by
 //! tens of percent). The per-group tables and the chart show the first run.
 //!
-//! One concern per module: [`criterion`] reads the results (with [`json`]), [`report`] groups
-//! them, [`targets`] holds the project's targets, [`markdown`] and [`svg`] write the two files,
+//! One concern per module: [`criterion`] reads the results, [`report`] groups them, [`targets`]
+//! holds the project's targets, [`markdown`] and [`svg`] write the two files,
 //! [`format`](mod@format) prints times and ratios for both.
 
 use std::fs;
@@ -23,7 +23,6 @@ use std::path::{Path, PathBuf};
 
 mod criterion;
 mod format;
-mod json;
 mod markdown;
 mod report;
 mod svg;

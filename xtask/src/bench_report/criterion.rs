@@ -1,13 +1,12 @@
 //! Reading criterion's output. Each result is read from `<group>/<function>/<parameter>/new/`:
 //! `benchmark.json` for the names (criterion mangles them in directory names) and
 //! `estimates.json` for `median.point_estimate`, in nanoseconds per iteration. Benchmarks that
-//! declare a throughput in elements are shown per element. Only std: the JSON is parsed by
-//! the small parser in `json.rs`.
+//! declare a throughput in elements are shown per element.
 
 use std::fs;
 use std::path::Path;
 
-use super::json;
+use serde::Deserialize;
 
 /// One benchmark's result.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +40,35 @@ impl Measurement {
             _ => self.median_ns,
         }
     }
+}
+
+/// The part of an `estimates.json` the report reads; serde skips the other statistics.
+#[derive(Deserialize)]
+struct Estimates {
+    median: Estimate,
+}
+
+#[derive(Deserialize)]
+struct Estimate {
+    point_estimate: f64,
+}
+
+/// The part of a `benchmark.json` the report reads. Criterion writes `null` for a missing
+/// function or parameter, which reads as an empty name.
+#[derive(Deserialize)]
+struct BenchmarkId {
+    group_id: String,
+    function_id: Option<String>,
+    value_str: Option<String>,
+    throughput: Option<Throughput>,
+}
+
+/// Criterion's `Throughput` enum, externally tagged (`{"Elements": 1024}`). Only elements change
+/// the report; the other variants (`Bytes`, ...) leave this field empty.
+#[derive(Deserialize)]
+struct Throughput {
+    #[serde(rename = "Elements")]
+    elements: Option<u64>,
 }
 
 /// Every `new/` result under `dir`, in no particular order.
@@ -106,37 +134,29 @@ fn read_result(root: &Path, new_dir: &Path) -> Result<Measurement, String> {
 
 /// `median.point_estimate` of an `estimates.json`.
 fn median_ns(estimates: &str) -> Result<f64, String> {
-    json::parse(estimates)?
-        .path(&["median", "point_estimate"])
-        .and_then(json::Value::as_f64)
-        .ok_or_else(|| "no `median.point_estimate` number".to_owned())
+    serde_json::from_str::<Estimates>(estimates)
+        .map(|e| e.median.point_estimate)
+        .map_err(|e| format!("estimates.json: {e}"))
 }
 
 /// The names and throughput of a `benchmark.json` (median left at 0).
 fn benchmark_ids(benchmark: &str) -> Result<Measurement, String> {
-    let value = json::parse(benchmark)?;
-    let text = |key: &str| {
-        value
-            .path(&[key])
-            .and_then(json::Value::as_str)
-            .map(str::to_owned)
-    };
-    let group = text("group_id").ok_or("no `group_id` string")?;
+    let id: BenchmarkId =
+        serde_json::from_str(benchmark).map_err(|e| format!("benchmark.json: {e}"))?;
     Ok(Measurement {
-        group,
-        function: text("function_id").unwrap_or_default(),
-        parameter: text("value_str").unwrap_or_default(),
+        group: id.group_id,
+        function: id.function_id.unwrap_or_default(),
+        parameter: id.value_str.unwrap_or_default(),
         median_ns: 0.0,
-        elements: value
-            .path(&["throughput", "Elements"])
-            .and_then(json::Value::as_f64)
-            .map(|n| n as u64),
+        elements: id.throughput.and_then(|t| t.elements),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::path::PathBuf;
 
     const ESTIMATES: &str = r#"{"mean":{"confidence_interval":{"confidence_level":0.95,"lower_bound":15.17,"upper_bound":16.82},"point_estimate":15.97,"standard_error":0.42},"median":{"confidence_interval":{"confidence_level":0.95,"lower_bound":14.23,"upper_bound":16.32},"point_estimate":15.169719530900188,"standard_error":0.466},"median_abs_dev":{"confidence_interval":{"confidence_level":0.95,"lower_bound":0.96,"upper_bound":3.51},"point_estimate":2.06,"standard_error":0.6},"slope":null,"std_dev":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1.77,"upper_bound":2.66},"point_estimate":2.33,"standard_error":0.22}}"#;
 
@@ -149,6 +169,25 @@ mod tests {
         assert_eq!(median_ns(pretty), Ok(25.0));
         assert!(median_ns(r#"{"mean":{"point_estimate":1}}"#).is_err());
         assert!(median_ns(r#"{"median":{"point_estimate":"1"}}"#).is_err());
+        assert!(median_ns(r#"{"median":{"point_estimate":1}} 2"#).is_err());
+    }
+
+    #[test]
+    fn medians_read_exactly_as_written() {
+        // Criterion writes the shortest text that reads back to its f64; the report must get
+        // that same f64, as `str::parse` does, or a ratio on a rounding edge could print
+        // differently.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Positive, from about 1e-3 to 1e12 ns: a random mantissa and binary exponent.
+            let exponent = 1013 + (x >> 58) % 50;
+            let value = f64::from_bits(exponent << 52 | x & ((1 << 52) - 1));
+            let text = format!(r#"{{"median":{{"point_estimate":{value:?}}}}}"#);
+            assert_eq!(median_ns(&text), Ok(value), "{text}");
+        }
     }
 
     #[test]
@@ -166,5 +205,81 @@ mod tests {
         assert_eq!(m.elements, Some(1024));
         m.median_ns = 2048.0;
         assert_eq!(m.per_unit(), 2.0);
+
+        // Bytes are not elements; null names are empty; the group is required.
+        let text =
+            r#"{"group_id":"g","function_id":null,"value_str":null,"throughput":{"Bytes":64}}"#;
+        let m = benchmark_ids(text).unwrap();
+        assert_eq!((m.function.as_str(), m.parameter.as_str()), ("", ""));
+        assert_eq!(m.elements, None);
+        assert!(benchmark_ids(r#"{"function_id":"f"}"#).is_err());
+    }
+
+    /// A criterion directory in the system's temporary directory, removed on drop.
+    struct Fixture(PathBuf);
+
+    impl Fixture {
+        fn new(name: &str) -> Self {
+            let dir = std::env::temp_dir().join(format!("xtask-{name}-{}", std::process::id()));
+            let _ = fs::remove_dir_all(&dir);
+            fs::create_dir_all(&dir).unwrap();
+            Fixture(dir)
+        }
+
+        fn write(&self, rel: &str, text: &str) {
+            let path = self.0.join(rel);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn collect_reads_new_results_only() {
+        let dir = Fixture::new("collect");
+        let estimates = |ns: f64| format!(r#"{{"median":{{"point_estimate":{ns:?}}}}}"#);
+        // Mangled directory names; the real ones come from `benchmark.json`.
+        dir.write(
+            "round_trip/Vec__with_capacity/128/new/benchmark.json",
+            r#"{"group_id":"round_trip","function_id":"Vec::with_capacity","value_str":"128","throughput":null}"#,
+        );
+        dir.write(
+            "round_trip/Vec__with_capacity/128/new/estimates.json",
+            &estimates(13.5),
+        );
+        // Earlier results and criterion's own report are not this run.
+        dir.write(
+            "round_trip/Vec__with_capacity/128/base/estimates.json",
+            &estimates(99.0),
+        );
+        dir.write("report/new/estimates.json", &estimates(99.0));
+        // Without `benchmark.json`, the names come from the path.
+        dir.write("scaling/pool/4/new/estimates.json", &estimates(4.25));
+        // A `new/` directory without estimates is skipped.
+        dir.write("typed/bytepool_take/message/new/benchmark.json", "{}");
+
+        let mut found = collect(&dir.0).unwrap();
+        found.sort_by(|a, b| a.group.cmp(&b.group));
+        let m = Measurement::new;
+        assert_eq!(
+            found,
+            [
+                m("round_trip", "Vec::with_capacity", "128", 13.5),
+                m("scaling", "pool", "4", 4.25),
+            ]
+        );
+
+        // A broken file is an error naming its directory.
+        dir.write("broken/f/1/new/estimates.json", r#"{"median":{}}"#);
+        let err = collect(&dir.0).unwrap_err();
+        assert!(
+            err.contains("broken") && err.contains("point_estimate"),
+            "{err}"
+        );
     }
 }
