@@ -7,11 +7,18 @@
 //!   checks blocks too; this also covers `unsafe impl`, generated code in `quote!`, and
 //!   `cfg`-gated code clippy never sees (`cfg(loom)`, optional features).
 //!
-//! The scanner works on text (comments stripped for the impl check), which suffices for this
-//! code base; the self-tests at the bottom show what it accepts and rejects.
+//! Each file is parsed with `syn` and every item is visited, whatever its `cfg`: the bounds come
+//! from the generics and the where-clause, and the unsafe sites from the syntax tree. Macro
+//! bodies (`quote!`, `macro_rules!`) are token streams, so they are scanned for the `unsafe`
+//! keyword. Comments are not in the tree: the SAFETY check reads the source lines above each
+//! site's line, as `syn`'s spans give it. The self-tests at the bottom show what the checker
+//! accepts and rejects.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use syn::visit::{self, Visit};
 
 const ROOTS: [&str; 2] = ["bytepool/src", "bytepool-derive/src"];
 
@@ -44,220 +51,177 @@ fn sources() -> Vec<(PathBuf, String)> {
         .collect()
 }
 
-/// Replaces comments, string literals and character literals with spaces (keeping line
-/// breaks), so that only code is left to scan.
-fn strip_comments(src: &str) -> String {
-    let b = src.as_bytes();
-    let mut out = String::with_capacity(src.len());
-    let blank = |out: &mut String, bytes: &[u8]| {
-        out.extend(bytes.iter().map(|&c| if c == b'\n' { '\n' } else { ' ' }));
-    };
-    let mut i = 0;
-    while i < b.len() {
-        let rest = &b[i..];
-        let prev_ident = i > 0 && is_ident(b[i - 1]);
-        if rest.starts_with(b"//") {
-            let end = rest.iter().position(|&c| c == b'\n').unwrap_or(rest.len());
-            blank(&mut out, &rest[..end]);
-            i += end;
-        } else if rest.starts_with(b"/*") {
-            let mut depth = 0;
-            let mut j = 0;
-            while j < rest.len() {
-                if rest[j..].starts_with(b"/*") {
-                    depth += 1;
-                    j += 2;
-                } else if rest[j..].starts_with(b"*/") {
-                    depth -= 1;
-                    j += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    j += 1;
-                }
-            }
-            blank(&mut out, &rest[..j]);
-            i += j;
-        } else if !prev_ident && (rest.starts_with(b"r\"") || rest.starts_with(b"r#")) {
-            // A raw string: r"...", r#"..."#, ...
-            let hashes = rest[1..].iter().take_while(|&&c| c == b'#').count();
-            if rest.get(1 + hashes) != Some(&b'"') {
-                out.push('r');
-                i += 1;
-                continue;
-            }
-            let mut close = vec![b'"'];
-            close.extend(std::iter::repeat_n(b'#', hashes));
-            let body = 2 + hashes;
-            let end = rest[body..]
-                .windows(close.len())
-                .position(|w| w == close.as_slice())
-                .map_or(rest.len(), |p| body + p + close.len());
-            blank(&mut out, &rest[..end]);
-            i += end;
-        } else if rest[0] == b'"' {
-            let mut j = 1;
-            while j < rest.len() && rest[j] != b'"' {
-                j += if rest[j] == b'\\' { 2 } else { 1 };
-            }
-            let end = (j + 1).min(rest.len());
-            blank(&mut out, &rest[..end]);
-            i += end;
-        } else if rest[0] == b'\'' && (rest.get(2) == Some(&b'\'') || rest.get(1) == Some(&b'\\')) {
-            // A character literal ('x' or an escape); lifetimes have no closing quote.
-            let end = rest[2..]
-                .iter()
-                .position(|&c| c == b'\'')
-                .map_or(rest.len(), |p| p + 3);
-            blank(&mut out, &rest[..end]);
-            i += end;
-        } else {
-            // Non-ASCII bytes only occur in comments and strings here; blank any other.
-            out.push(if rest[0].is_ascii() {
-                rest[0] as char
-            } else {
-                ' '
-            });
-            i += 1;
-        }
-    }
-    out
-}
-
 /// An `unsafe impl` found in a file.
 #[derive(Debug)]
 struct UnsafeImpl {
     line: usize,
-    /// The header, whitespace collapsed: from `unsafe impl` to the `{` or `;`.
+    /// The header, whitespace collapsed: from `unsafe impl` to the `{`.
     header: String,
+    /// For a `Send`/`Sync` impl, the type parameters not bounded by `Send` or `Sync`; `None`
+    /// when the impl is of another trait.
+    unbounded: Option<Vec<String>>,
 }
 
-fn unsafe_impls(src: &str) -> Vec<UnsafeImpl> {
-    let code = strip_comments(src);
-    let mut found = Vec::new();
-    let mut from = 0;
-    while let Some(at) = code[from..].find("unsafe impl") {
-        let start = from + at;
-        from = start + "unsafe impl".len();
-        let before_ok = start == 0 || !is_ident(code.as_bytes()[start - 1]);
-        let after_ok = code[from..].starts_with(|c: char| c == '<' || c.is_whitespace());
-        if !(before_ok && after_ok) {
-            continue;
+/// Everything the checks need from one file.
+#[derive(Debug, Default)]
+struct Scan {
+    impls: Vec<UnsafeImpl>,
+    /// The lines (1-based) where an `unsafe` keyword opens a block or an impl.
+    sites: Vec<usize>,
+}
+
+/// Parses `src` as a file and collects its unsafe impls and unsafe sites.
+fn scan(src: &str) -> syn::Result<Scan> {
+    let file = syn::parse_file(src)?;
+    let mut visitor = Visitor {
+        src,
+        scan: Scan::default(),
+    };
+    visitor.visit_file(&file);
+    Ok(visitor.scan)
+}
+
+/// [`scan`], panicking with the parse error's position.
+fn scan_or_panic(src: &str, name: &str) -> Scan {
+    scan(src).unwrap_or_else(|e| {
+        let at = e.span().start();
+        panic!("{name}:{}:{}: does not parse: {e}", at.line, at.column + 1)
+    })
+}
+
+struct Visitor<'a> {
+    src: &'a str,
+    scan: Scan,
+}
+
+impl<'ast> Visit<'ast> for Visitor<'_> {
+    fn visit_item_impl(&mut self, imp: &'ast syn::ItemImpl) {
+        if let Some(unsafe_token) = &imp.unsafety {
+            self.push_impl(unsafe_token.span, imp);
         }
-        let end = code[start..]
-            .find(['{', ';'])
-            .map_or(code.len(), |e| start + e);
-        found.push(UnsafeImpl {
-            line: code[..start].matches('\n').count() + 1,
-            header: code[start..end]
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" "),
+        visit::visit_item_impl(self, imp);
+    }
+
+    fn visit_expr_unsafe(&mut self, block: &'ast syn::ExprUnsafe) {
+        self.push_site(block.unsafe_token.span);
+        visit::visit_expr_unsafe(self, block);
+    }
+
+    /// Macro bodies are not parsed: every `unsafe` followed by a `{ ... }` group or by `impl`
+    /// counts, and an impl whose tokens parse on their own (no `#var` or `$var`) has its bounds
+    /// checked too.
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        self.scan_tokens(mac.tokens.clone());
+        visit::visit_macro(self, mac);
+    }
+}
+
+impl Visitor<'_> {
+    fn push_site(&mut self, unsafe_span: Span) {
+        self.scan.sites.push(unsafe_span.start().line);
+    }
+
+    fn push_impl(&mut self, unsafe_span: Span, imp: &syn::ItemImpl) {
+        self.push_site(unsafe_span);
+        let header = self
+            .src
+            .get(unsafe_span.byte_range().start..imp.brace_token.span.open().byte_range().start)
+            .unwrap_or("")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.scan.impls.push(UnsafeImpl {
+            line: unsafe_span.start().line,
+            header,
+            unbounded: unbounded_params(imp),
         });
     }
-    found
-}
 
-fn is_ident(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_'
-}
-
-/// Splits `s` at top-level commas (outside `<>`, `()`, `[]`).
-fn split_top(s: &str) -> Vec<String> {
-    let mut parts = vec![String::new()];
-    let mut depth = 0i32;
-    for c in s.chars() {
-        match c {
-            '<' | '(' | '[' => depth += 1,
-            '>' | ')' | ']' => depth -= 1,
-            ',' if depth == 0 => {
-                parts.push(String::new());
-                continue;
-            }
-            _ => {}
-        }
-        parts.last_mut().expect("one part").push(c);
-    }
-    parts
-        .into_iter()
-        .map(|p| p.trim().to_owned())
-        .filter(|p| !p.is_empty())
-        .collect()
-}
-
-/// Whether a bound list mentions `Send` or `Sync` as a trait (a path ending in either).
-fn mentions_send_or_sync(bounds: &str) -> bool {
-    bounds
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .any(|word| word == "Send" || word == "Sync")
-}
-
-/// For a `Send`/`Sync` impl, the type parameters not bounded by `Send` or `Sync`; `None` when
-/// the impl is of another trait.
-fn unbounded_params(header: &str) -> Option<Vec<String>> {
-    let rest = header.strip_prefix("unsafe impl")?.trim_start();
-    let (generics, rest) = match rest.strip_prefix('<') {
-        Some(inner) => {
-            let mut depth = 1;
-            let end = inner
-                .char_indices()
-                .find(|&(_, c)| {
-                    match c {
-                        '<' => depth += 1,
-                        '>' => depth -= 1,
-                        _ => {}
+    fn scan_tokens(&mut self, tokens: TokenStream) {
+        let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+        for (i, token) in tokens.iter().enumerate() {
+            match token {
+                TokenTree::Group(group) => self.scan_tokens(group.stream()),
+                TokenTree::Ident(ident) if ident == "unsafe" => match tokens.get(i + 1) {
+                    Some(next) if is_brace_group(next) => self.push_site(ident.span()),
+                    Some(TokenTree::Ident(next)) if next == "impl" => {
+                        // The impl runs to its body, the first brace group after `impl`.
+                        let end = tokens[i + 2..]
+                            .iter()
+                            .position(is_brace_group)
+                            .map_or(tokens.len(), |p| i + 2 + p + 1);
+                        let item: TokenStream = tokens[i..end].iter().cloned().collect();
+                        match syn::parse2::<syn::ItemImpl>(item) {
+                            Ok(imp) => self.push_impl(ident.span(), &imp),
+                            Err(_) => self.push_site(ident.span()),
+                        }
                     }
-                    depth == 0
-                })
-                .map(|(i, _)| i)?;
-            (&inner[..end], &inner[end + 1..])
+                    _ => {}
+                },
+                _ => {}
+            }
         }
-        None => ("", rest),
-    };
-    let (trait_path, rest) = rest.split_once(" for ")?;
-    let trait_name = trait_path.trim().rsplit("::").next()?.trim();
-    if trait_name != "Send" && trait_name != "Sync" {
+    }
+}
+
+fn is_brace_group(token: &TokenTree) -> bool {
+    matches!(token, TokenTree::Group(g) if g.delimiter() == Delimiter::Brace)
+}
+
+/// For a `Send`/`Sync` impl, the type parameters not bounded by `Send` or `Sync` (inline or in
+/// the where-clause); `None` when the impl is of another trait or of none.
+fn unbounded_params(imp: &syn::ItemImpl) -> Option<Vec<String>> {
+    let (_, trait_path, _) = imp.trait_.as_ref()?;
+    if !is_send_or_sync(trait_path) {
         return None;
     }
-    let where_clause = rest.split_once(" where ").map_or("", |(_, w)| w);
-    let where_preds = split_top(where_clause);
-    let mut unbounded = Vec::new();
-    for param in split_top(generics) {
-        if param.starts_with('\'') || param.starts_with("const ") {
-            continue; // lifetimes and const generics carry no data of their own
-        }
-        let (name, inline) = param.split_once(':').unwrap_or((&param, ""));
-        let name = name.trim();
-        let bounded = mentions_send_or_sync(inline)
-            || where_preds.iter().any(|pred| {
-                pred.split_once(':')
-                    .is_some_and(|(ty, b)| ty.trim() == name && mentions_send_or_sync(b))
-            });
-        if !bounded {
-            unbounded.push(name.to_owned());
-        }
-    }
+    let where_bounded = |name: &syn::Ident| {
+        imp.generics.where_clause.iter().any(|w| {
+            w.predicates.iter().any(|pred| match pred {
+                syn::WherePredicate::Type(p) => {
+                    let is_param = matches!(&p.bounded_ty, syn::Type::Path(t)
+                        if t.qself.is_none() && t.path.is_ident(name));
+                    is_param && bounds_send_or_sync(&p.bounds)
+                }
+                _ => false,
+            })
+        })
+    };
+    // Lifetimes and const generics carry no data of their own.
+    let unbounded = imp
+        .generics
+        .type_params()
+        .filter(|p| !bounds_send_or_sync(&p.bounds) && !where_bounded(&p.ident))
+        .map(|p| p.ident.to_string())
+        .collect();
     Some(unbounded)
+}
+
+/// Whether a path names `Send` or `Sync` (`Send`, `core::marker::Send`, ...).
+fn is_send_or_sync(path: &syn::Path) -> bool {
+    path.segments
+        .last()
+        .is_some_and(|s| s.ident == "Send" || s.ident == "Sync")
+}
+
+fn bounds_send_or_sync<'a>(bounds: impl IntoIterator<Item = &'a syn::TypeParamBound>) -> bool {
+    bounds.into_iter().any(|b| match b {
+        syn::TypeParamBound::Trait(t) => {
+            matches!(t.modifier, syn::TraitBoundModifier::None) && is_send_or_sync(&t.path)
+        }
+        _ => false,
+    })
 }
 
 /// Lines (1-based) of `unsafe` blocks and `unsafe impl`s without a `// SAFETY:` comment in
 /// the comment block directly above (attributes may sit in between) or on the same line.
-fn undocumented_unsafe(src: &str) -> Vec<(usize, String)> {
+fn undocumented_unsafe(src: &str, scan: &Scan) -> Vec<(usize, String)> {
     let lines: Vec<&str> = src.lines().collect();
-    let code_lines: Vec<String> = strip_comments(src).lines().map(str::to_owned).collect();
-    let mut missing = Vec::new();
-    for (i, code) in code_lines.iter().enumerate() {
-        let is_block = code.match_indices("unsafe").any(|(at, _)| {
-            let before_ok = at == 0 || !is_ident(code.as_bytes()[at - 1]);
-            before_ok && code[at + 6..].trim_start().starts_with('{')
-        });
-        let is_impl = code.trim_start().starts_with("unsafe impl");
-        if !(is_block || is_impl) {
-            continue;
-        }
+    let mut missing: Vec<(usize, String)> = Vec::new();
+    for &line in &scan.sites {
+        let i = line - 1;
         let raw = lines.get(i).copied().unwrap_or("");
-        if raw.contains("// SAFETY:") {
+        if raw.contains("// SAFETY:") || missing.iter().any(|(l, _)| *l == line) {
             continue;
         }
         let mut documented = false;
@@ -278,9 +242,10 @@ fn undocumented_unsafe(src: &str) -> Vec<(usize, String)> {
             }
         }
         if !documented {
-            missing.push((i + 1, raw.trim().to_owned()));
+            missing.push((line, raw.trim().to_owned()));
         }
     }
+    missing.sort();
     missing
 }
 
@@ -289,10 +254,13 @@ fn undocumented_unsafe(src: &str) -> Vec<(usize, String)> {
 fn smoke() {
     let files = sources();
     assert!(files.iter().any(|(p, _)| p.ends_with("raw.rs")));
-    let impls: Vec<_> = files.iter().flat_map(|(_, s)| unsafe_impls(s)).collect();
+    let impls: Vec<_> = files
+        .iter()
+        .flat_map(|(p, s)| scan_or_panic(s, &p.display().to_string()).impls)
+        .collect();
     assert!(
         impls.iter().any(|i| i.header.contains("Send for RawArc")),
-        "the scanner no longer finds RawArc's impls: {impls:?}"
+        "the checker no longer finds RawArc's impls: {impls:?}"
     );
 }
 
@@ -301,8 +269,8 @@ fn smoke() {
 fn every_unsafe_send_sync_impl_bounds_its_type_parameters() {
     let mut failures = Vec::new();
     for (path, src) in sources() {
-        for imp in unsafe_impls(&src) {
-            match unbounded_params(&imp.header) {
+        for imp in scan_or_panic(&src, &path.display().to_string()).impls {
+            match imp.unbounded {
                 Some(params) if !params.is_empty() => failures.push(format!(
                     "{}:{}: `{}` does not bound {:?} by `Send`/`Sync`",
                     path.display(),
@@ -326,7 +294,8 @@ fn every_unsafe_send_sync_impl_bounds_its_type_parameters() {
 fn every_unsafe_block_and_impl_has_a_safety_comment() {
     let mut failures = Vec::new();
     for (path, src) in sources() {
-        for (line, text) in undocumented_unsafe(&src) {
+        let scan = scan_or_panic(&src, &path.display().to_string());
+        for (line, text) in undocumented_unsafe(&src, &scan) {
             failures.push(format!("{}:{line}: {text}", path.display()));
         }
     }
@@ -349,10 +318,30 @@ fn unsafe_code_is_denied_crate_wide() {
     assert!(derive.contains("#![forbid(unsafe_code)]"));
 }
 
-// The scanner's own tests: what it flags and what it accepts.
+// The checker's own tests: what it flags and what it accepts.
+
+/// The unbounded parameters of each unsafe impl in `src`.
+fn unbounded(src: &str) -> Vec<Option<Vec<String>>> {
+    scan_or_panic(src, "fixture")
+        .impls
+        .into_iter()
+        .map(|i| i.unbounded)
+        .collect()
+}
+
+/// Lines of undocumented unsafe sites in `body`, statements checked as a function body (the
+/// wrapper's first line is taken off, so the lines are `body`'s own).
+fn undocumented_statements(body: &str) -> Vec<usize> {
+    let src = format!("fn fixture() {{\n{body}\n}}\n");
+    let scan = scan_or_panic(&src, "fixture");
+    undocumented_unsafe(&src, &scan)
+        .into_iter()
+        .map(|(l, _)| l - 1)
+        .collect()
+}
 
 #[test]
-fn scanner_flags_unbounded_impls() {
+fn checker_flags_unbounded_impls() {
     let flagged = [
         ("unsafe impl<T> Send for Pool<T> {}", vec!["T"]),
         ("unsafe impl<T: Clone> Sync for Pool<T> {}", vec!["T"]),
@@ -365,13 +354,20 @@ fn scanner_flags_unbounded_impls() {
             "unsafe impl<T> core::marker::Sync for Pool<T> where T: Clone {}",
             vec!["T"],
         ),
+        // `syn` sees items behind any `cfg`, and impls in macro bodies that parse alone.
+        (
+            "#[cfg(loom)] mod m { unsafe impl<T> Send for X<T> {} }",
+            vec!["T"],
+        ),
+        (
+            "macro_rules! m { () => { unsafe impl<T> Sync for X<T> {} }; }",
+            vec!["T"],
+        ),
     ];
     for (src, expected) in flagged {
-        let imps = unsafe_impls(src);
-        assert_eq!(imps.len(), 1, "{src}");
         assert_eq!(
-            unbounded_params(&imps[0].header),
-            Some(expected.iter().map(|s| s.to_string()).collect()),
+            unbounded(src),
+            [Some(expected.iter().map(|s| s.to_string()).collect())],
             "{src}"
         );
     }
@@ -383,30 +379,51 @@ fn scanner_flags_unbounded_impls() {
         "unsafe impl<'a, const N: usize> Sync for Ring<'a, N> {}",
     ];
     for src in accepted {
-        let imps = unsafe_impls(src);
-        assert_eq!(unbounded_params(&imps[0].header), Some(vec![]), "{src}");
+        assert_eq!(unbounded(src), [Some(vec![])], "{src}");
     }
     // Other traits are not this check's business; comments and strings are not code.
-    assert_eq!(unbounded_params("unsafe impl<T> BufMut for Buf<T>"), None);
-    assert!(unsafe_impls(
-        "// unsafe impl<T> Send for X<T> {}\n/* unsafe impl<T> Send for Y<T> {} */"
+    assert_eq!(unbounded("unsafe impl<T> BufMut for Buf<T> {}"), [None]);
+    assert!(unbounded(
+        "// unsafe impl<T> Send for X<T> {}\n/* unsafe impl<T> Send for Y<T> {} */\n\
+         const S: &str = \"unsafe impl<T> Send for Z<T> {}\";"
     )
     .is_empty());
+    // The header is the impl's text up to its body, for the failure message.
+    let scan = scan_or_panic(
+        "unsafe impl<T>\n    Send for X<T>\nwhere\n    T: Clone,\n{}",
+        "fixture",
+    );
+    assert_eq!(
+        scan.impls[0].header,
+        "unsafe impl<T> Send for X<T> where T: Clone,"
+    );
 }
 
 #[test]
-fn scanner_requires_safety_comments_directly_above() {
+fn checker_requires_safety_comments_directly_above() {
     // The fixtures are data files, so the project's own scan of `.rs` sources does not read
     // their deliberately undocumented blocks as ours.
     let documented = include_str!("data/unsafe-documented.txt");
-    assert_eq!(
-        undocumented_unsafe(documented),
-        Vec::<(usize, String)>::new()
-    );
+    assert_eq!(undocumented_statements(documented), Vec::<usize>::new());
     let undocumented = include_str!("data/unsafe-undocumented.txt");
-    let missing: Vec<usize> = undocumented_unsafe(undocumented)
-        .into_iter()
-        .map(|(l, _)| l)
-        .collect();
-    assert_eq!(missing, [3, 6]);
+    assert_eq!(undocumented_statements(undocumented), [3, 6]);
+}
+
+#[test]
+fn checker_reads_unsafe_in_macro_bodies_and_split_lines() {
+    let body = "\
+let t = quote! {
+    // SAFETY: documented inside the template.
+    unsafe { #ptr.read() }
+};
+let u = quote! { unsafe { #ptr.read() } };
+macro_rules! read {
+    ($p:expr) => {
+        unsafe { $p.read() }
+    };
+}
+let v = unsafe
+{ f() };
+let w = quote! { unsafe fn not_a_block() {} };";
+    assert_eq!(undocumented_statements(body), [5, 8, 11]);
 }
