@@ -6,7 +6,7 @@ use quote::ToTokens;
 use syn::{Data, DeriveInput, Fields, Generics, Ident, Index, Member, Type};
 
 use crate::attr;
-use crate::ctxt::Ctxt;
+use crate::internals::ctxt::Ctxt;
 
 /// An input `#[derive(Pooled)]` supports.
 pub enum Input<'a> {

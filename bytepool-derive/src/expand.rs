@@ -29,8 +29,9 @@ use syn::spanned::Spanned;
 use syn::{DeriveInput, GenericParam, Generics, Ident, Type};
 
 use crate::ast::{Field, Input, Struct};
-use crate::attr::{self, Keyed};
-use crate::ctxt::Ctxt;
+use crate::attr;
+use crate::internals::attr::Keyed;
+use crate::internals::ctxt::Ctxt;
 use crate::valid;
 
 /// Entry point: parse and check `node`, then expand it, or emit the errors plus stub impls.

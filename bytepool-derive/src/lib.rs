@@ -14,9 +14,8 @@ extern crate proc_macro;
 
 mod ast;
 mod attr;
-mod ctxt;
 mod expand;
-mod symbol;
+mod internals;
 mod tiers;
 mod valid;
 

@@ -16,14 +16,15 @@
 //! of the name still resolve) next to the errors, and the other definitions expand normally.
 
 use proc_macro2::{Literal, Span, TokenStream};
-use quote::{quote, quote_spanned, ToTokens};
-use syn::meta::ParseNestedMeta;
+use quote::{quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{bracketed, token, Attribute, Expr, Ident, Lit, LitInt, Path, Token, Visibility};
 
-use crate::ctxt::Ctxt;
-use crate::symbol::{Symbol, CRATE, STATS, TIERS};
+use crate::internals::attr::{self, Attr};
+use crate::internals::ctxt::Ctxt;
+use crate::internals::symbol::{CRATE, STATS, TIERS};
+use crate::internals::ungroup;
 
 /// The whole macro input: one or more [`TierDef`]s separated by `;`.
 pub struct Input {
@@ -36,7 +37,8 @@ struct TierDef {
     vis: Visibility,
     ident: Ident,
     bracket: token::Bracket,
-    sizes: Punctuated<Expr, Token![,]>,
+    /// Ungrouped: a literal from a `macro_rules!` fragment is still a literal.
+    sizes: Vec<Expr>,
 }
 
 impl Parse for Input {
@@ -68,7 +70,10 @@ impl Parse for TierDef {
         input.parse::<Token![=]>()?;
         let content;
         let bracket = bracketed!(content in input);
-        let sizes = Punctuated::parse_terminated(&content)?;
+        let sizes = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?
+            .into_iter()
+            .map(ungroup)
+            .collect();
         Ok(TierDef {
             attrs,
             vis,
@@ -120,35 +125,6 @@ impl Size {
     }
 }
 
-/// Options from `#[tiers(...)]`.
-struct Options {
-    krate: Attr<Path>,
-    stats: Attr<bool>,
-}
-
-/// One `#[tiers(...)]` key: remembers the first value and reports any later one.
-struct Attr<T> {
-    name: Symbol,
-    value: Option<T>,
-}
-
-impl<T> Attr<T> {
-    fn none(name: Symbol) -> Self {
-        Attr { name, value: None }
-    }
-
-    fn set(&mut self, cx: &Ctxt, path: &Path, value: T) {
-        if self.value.is_some() {
-            cx.error_spanned_by(
-                path,
-                format_args!("duplicate tiers attribute `{}`", self.name),
-            );
-        } else {
-            self.value = Some(value);
-        }
-    }
-}
-
 /// Expands every definition. A definition with errors expands to its struct alone plus the
 /// errors, so one mistake yields one diagnostic rather than a cascade of unresolved names.
 pub fn expand(input: Input) -> TokenStream {
@@ -173,14 +149,39 @@ pub fn expand(input: Input) -> TokenStream {
 /// Reads the `#[tiers(...)]` options and the sizes of one definition, recording every problem
 /// in `cx`. The result is only meaningful for expansion when `cx` ends up empty.
 fn validate<'a>(cx: &Ctxt, def: &'a TierDef) -> Tiers<'a> {
-    let mut options = Options {
-        krate: Attr::none(CRATE),
-        stats: Attr::none(STATS),
-    };
+    let mut krate = Attr::none(cx, TIERS, CRATE);
+    let mut stats = Attr::none(cx, TIERS, STATS);
     let mut passthrough = Vec::new();
     for attr in &def.attrs {
         if attr.path() == TIERS {
-            if let Err(err) = attr.parse_nested_meta(|meta| parse_option(cx, &mut options, &meta)) {
+            let result = attr.parse_nested_meta(|meta| {
+                if meta.path == STATS {
+                    match attr::value(&meta)? {
+                        Expr::Lit(syn::ExprLit {
+                            lit: Lit::Bool(b), ..
+                        }) => stats.set(&meta.path, b.value),
+                        expr => {
+                            cx.error_spanned_by(expr, "expected `stats = true` or `stats = false`")
+                        }
+                    }
+                } else if meta.path == CRATE {
+                    let lit: syn::LitStr = meta.value()?.parse()?;
+                    match lit.parse::<Path>() {
+                        Ok(path) => krate.set(&meta.path, path),
+                        Err(_) => cx.error_spanned_by(
+                            &lit,
+                            format_args!(
+                                "expected a path to the runtime crate, as in `crate = \"::bytepool\"`, found `{}`",
+                                lit.value()
+                            ),
+                        ),
+                    }
+                } else {
+                    return Err(attr::unknown(&meta, TIERS, ACCEPTED));
+                }
+                Ok(())
+            });
+            if let Err(err) = result {
                 cx.syn_error(err);
             }
         } else {
@@ -217,51 +218,21 @@ fn validate<'a>(cx: &Ctxt, def: &'a TierDef) -> Tiers<'a> {
     Tiers {
         def,
         passthrough,
-        krate: options
-            .krate
-            .value
-            .unwrap_or_else(|| syn::parse_quote!(::bytepool)),
-        stats: options.stats.value.unwrap_or(true),
+        krate: krate
+            .get()
+            .map_or_else(|| syn::parse_quote!(::bytepool), |k| k.value),
+        stats: stats.get().is_none_or(|k| k.value),
         sizes,
     }
 }
 
-/// Parses one key of `#[tiers(...)]`.
-fn parse_option(cx: &Ctxt, options: &mut Options, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
-    if meta.path == STATS {
-        let expr: Expr = meta.value()?.parse()?;
-        match &expr {
-            Expr::Lit(syn::ExprLit {
-                lit: Lit::Bool(b), ..
-            }) => options.stats.set(cx, &meta.path, b.value),
-            _ => cx.error_spanned_by(&expr, "expected `stats = true` or `stats = false`"),
-        }
-    } else if meta.path == CRATE {
-        let lit: syn::LitStr = meta.value()?.parse()?;
-        match lit.parse::<Path>() {
-            Ok(path) => options.krate.set(cx, &meta.path, path),
-            Err(_) => cx.error_spanned_by(
-                &lit,
-                format_args!(
-                    "expected a path to the runtime crate, as in `crate = \"::bytepool\"`, found `{}`",
-                    lit.value()
-                ),
-            ),
-        }
-    } else {
-        let path = meta.path.to_token_stream().to_string().replace(' ', "");
-        return Err(meta.error(format_args!(
-            "unknown tiers attribute `{}`; expected `stats = <bool>` or `crate = \"path\"`",
-            path
-        )));
-    }
-    Ok(())
-}
+/// What the unknown-key message says `#[tiers(...)]` accepts.
+const ACCEPTED: &str = "`stats = <bool>` or `crate = \"path\"`";
 
 /// Reads an integer literal with an optional `KiB`/`MiB`/`GiB`/`usize` suffix. Returns the
 /// literal and its value in bytes, or `None` after recording why it has no value.
 fn parse_size<'a>(cx: &Ctxt, expr: &'a Expr) -> Option<(&'a LitInt, u128)> {
-    let lit = match peel(expr) {
+    let lit = match expr {
         Expr::Lit(syn::ExprLit {
             lit: Lit::Int(lit), ..
         }) => lit,
@@ -302,14 +273,6 @@ fn parse_size<'a>(cx: &Ctxt, expr: &'a Expr) -> Option<(&'a LitInt, u128)> {
 }
 
 const NOT_INTEGER: &str = "expected an integer literal tier size, such as `1500` or `64KiB`";
-
-/// A literal passed through a `macro_rules!` fragment arrives wrapped in an invisible group.
-fn peel(mut expr: &Expr) -> &Expr {
-    while let Expr::Group(group) = expr {
-        expr = &group.expr;
-    }
-    expr
-}
 
 fn too_large(lit: &LitInt) -> syn::Error {
     syn::Error::new(lit.span(), "tier size does not fit in `usize`")
@@ -539,6 +502,7 @@ fn power_of_two_run(sizes: &[u64]) -> Option<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use quote::ToTokens;
 
     fn parse(tokens: TokenStream) -> Input {
         syn::parse2(tokens).expect("input parses")

@@ -2,9 +2,9 @@
 //! that cannot be honoured and names the one it conflicts with.
 
 use crate::ast::{Input, Struct};
-use crate::attr::Keyed;
-use crate::ctxt::Ctxt;
-use crate::symbol::{Symbol, CAPACITY, MAX_CAPACITY, NEW, RESET, SKIP, THREAD_CACHE};
+use crate::internals::attr::Keyed;
+use crate::internals::ctxt::Ctxt;
+use crate::internals::symbol::{Symbol, CAPACITY, MAX_CAPACITY, NEW, RESET, SKIP, THREAD_CACHE};
 
 /// The slots of a thread's cache per pool: `bytepool::MAX_THREAD_CACHE`, which a test in the
 /// runtime crate keeps equal to this.
