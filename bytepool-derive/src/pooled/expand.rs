@@ -28,11 +28,11 @@ use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{DeriveInput, GenericParam, Generics, Ident, Type};
 
-use crate::ast::{Field, Input, Struct};
-use crate::attr;
+use super::ast::{Field, Input, Struct};
+use super::attr;
+use super::valid;
 use crate::internals::attr::Keyed;
 use crate::internals::ctxt::Ctxt;
-use crate::valid;
 
 /// Entry point: parse and check `node`, then expand it, or emit the errors plus stub impls.
 pub fn derive(node: &DeriveInput) -> TokenStream {

@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::{Data, DeriveInput, Fields, Generics, Ident, Index, Member, Type};
 
-use crate::attr;
+use super::attr;
 use crate::internals::ctxt::Ctxt;
 
 /// An input `#[derive(Pooled)]` supports.

@@ -1,7 +1,7 @@
 //! Rules that relate two settings (thiserror's `valid.rs`). Each error is spanned on the key
 //! that cannot be honoured and names the one it conflicts with.
 
-use crate::ast::{Input, Struct};
+use super::ast::{Input, Struct};
 use crate::internals::attr::Keyed;
 use crate::internals::ctxt::Ctxt;
 use crate::internals::symbol::{Symbol, CAPACITY, MAX_CAPACITY, NEW, RESET, SKIP, THREAD_CACHE};
