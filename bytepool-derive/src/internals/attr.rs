@@ -1,5 +1,6 @@
 //! The attribute toolkit both macros parse with (serde_derive's `internals/attr.rs`): one
-//! [`Attr`] per setting, one way to write a key in a message, one reader for values.
+//! [`Attr`] per setting, one way to write a key in a message, one reader for values, and one
+//! `crate = ...` syntax.
 //!
 //! What each macro accepts, and how it words a bad value, stays with that macro
 //! (`pooled::attr`, `tiers::attr`).
@@ -7,7 +8,7 @@
 use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
-use syn::{Expr, Path};
+use syn::{Expr, ExprLit, Lit, Path};
 
 use super::ctxt::Ctxt;
 use super::symbol::Symbol;
@@ -81,4 +82,67 @@ pub fn unknown(meta: &ParseNestedMeta<'_>, owner: Symbol, accepted: &str) -> syn
 /// message naming the right one, rather than syn's.
 pub fn value(meta: &ParseNestedMeta<'_>) -> syn::Result<Expr> {
     Ok(ungroup(meta.value()?.parse()?))
+}
+
+/// `crate = path` or `crate = "path"`: where the generated code finds the runtime, in the same
+/// two forms for both macros. Only a plain path will do (no `<T>::` prefix): the output appends
+/// `::…` to it. Any other value is handed back for the caller to report in its own words.
+pub fn crate_path(value: Expr) -> Result<Path, Box<Expr>> {
+    match value {
+        Expr::Path(path) if path.attrs.is_empty() && path.qself.is_none() => Ok(path.path),
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => lit.parse::<Path>().map_err(|_| {
+            Box::new(Expr::Lit(ExprLit {
+                attrs: Vec::new(),
+                lit: Lit::Str(lit),
+            }))
+        }),
+        value => Err(Box::new(value)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::parse_quote;
+
+    /// The path read from `value`, or the value handed back, as strings.
+    fn crate_path_of(value: Expr) -> Result<String, String> {
+        crate_path(value)
+            .map(|path| as_written(&path))
+            .map_err(|value| value.to_token_stream().to_string())
+    }
+
+    #[test]
+    fn crate_path_takes_a_path_or_a_string() {
+        for (value, path) in [
+            (parse_quote!(::my::bytepool), "::my::bytepool"),
+            (parse_quote!("::my::bytepool"), "::my::bytepool"),
+            (
+                parse_quote!(crate::reexport::bytepool),
+                "crate::reexport::bytepool",
+            ),
+            (
+                parse_quote!("crate::reexport::bytepool"),
+                "crate::reexport::bytepool",
+            ),
+            (parse_quote!(runtime), "runtime"),
+        ] {
+            assert_eq!(crate_path_of(value), Ok(path.to_owned()));
+        }
+    }
+
+    #[test]
+    fn crate_path_hands_back_anything_else() {
+        for (value, back) in [
+            (parse_quote!(1), "1"),
+            (parse_quote!(<T>::x), "< T > :: x"),
+            (parse_quote!(rt::new()), "rt :: new ()"),
+            (parse_quote!("not a path"), "\"not a path\""),
+            (parse_quote!("<T>::x"), "\"<T>::x\""),
+        ] {
+            assert_eq!(crate_path_of(value), Err(back.to_owned()));
+        }
+    }
 }

@@ -26,9 +26,9 @@ pub struct Int {
     pub value: usize,
 }
 
-/// Settings on the struct: `#[pooled(capacity = N, new = path, thread_cache = N, crate = "path")]`.
+/// Settings on the struct: `#[pooled(capacity = N, new = path, thread_cache = N, crate = path)]`.
 pub struct Container {
-    /// `crate = "path"`: where the runtime is; `None` means `::bytepool`.
+    /// `crate = path` or `crate = "path"`: where the runtime is; `None` means `::bytepool`.
     pub krate: Option<Keyed<Path>>,
     /// `capacity = N`: idle objects the process-wide pool keeps.
     pub capacity: Option<Keyed<Int>>,
@@ -198,7 +198,7 @@ fn parse_fn_path(
     Ok(None)
 }
 
-/// `crate = "path"` (the serde form), or `crate = path`: a plain path without `<T>::` prefix.
+/// `crate = path` or `crate = "path"`, as [`attr::crate_path`] reads it.
 ///
 /// A value of another form is reported on the value and parsing goes on (`Ok(None)`).
 fn parse_crate_path(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<Path>> {
@@ -206,20 +206,13 @@ fn parse_crate_path(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option
     if !meta.input.peek(Token![=]) {
         return missing_value(cx, meta, EXPECTED.to_owned()).map(|()| None);
     }
-    let expr = match attr::value(meta)? {
-        Expr::Path(path) if path.attrs.is_empty() && path.qself.is_none() => {
-            return Ok(Some(path.path))
+    match attr::crate_path(attr::value(meta)?) {
+        Ok(path) => Ok(Some(path)),
+        Err(value) => {
+            cx.error_spanned_by(value, EXPECTED);
+            Ok(None)
         }
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(lit), ..
-        }) => match lit.parse::<Path>() {
-            Ok(path) => return Ok(Some(path)),
-            Err(_) => lit.into_token_stream(),
-        },
-        expr => expr.into_token_stream(),
-    };
-    cx.error_spanned_by(expr, EXPECTED);
-    Ok(None)
+    }
 }
 
 /// A bare `key`. Given a value (`key = ...`), the value is reported and parsing goes on
@@ -392,6 +385,14 @@ mod tests {
                 "{bad}"
             );
         }
+        let (c, errors) = container(vec![parse_quote!(#[pooled(crate = ::reexport::bytepool)])]);
+        assert!(errors.is_empty(), "{errors:?}");
+        let krate = c.krate.unwrap().value;
+        assert_eq!(
+            krate.to_token_stream().to_string(),
+            ":: reexport :: bytepool"
+        );
+
         let (_, errors) = container(vec![parse_quote!(#[pooled(crate = <T>::x)])]);
         assert_eq!(
             errors,

@@ -1,9 +1,9 @@
-//! `#[tiers(...)]` on one definition: `stats = <bool>` and `crate = "path"`.
+//! `#[tiers(...)]` on one definition: `stats = <bool>` and `crate = path`.
 //!
 //! As in `pooled::attr`, every problem is pushed into the [`Ctxt`] and parsing goes on.
 
 use syn::meta::ParseNestedMeta;
-use syn::{Attribute, Expr, ExprLit, Lit, LitStr, Path};
+use syn::{Attribute, Expr, ExprLit, Lit, Path};
 
 use crate::internals::attr::{self, Attr};
 use crate::internals::ctxt::Ctxt;
@@ -14,7 +14,7 @@ const ACCEPTED: &str = "`stats = <bool>` or `crate = \"path\"`";
 
 /// The options of one definition, with the defaults filled in.
 pub struct Options {
-    /// `crate = "path"`: where the runtime is; `::bytepool` when not given.
+    /// `crate = path` or `crate = "path"`: where the runtime is; `::bytepool` when not given.
     pub krate: Path,
     /// `stats = <bool>`: whether the pool keeps statistics; `true` when not given.
     pub stats: bool,
@@ -73,20 +73,24 @@ fn parse_stats(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<bool
     }
 }
 
-/// `crate = "path"`.
+/// `crate = path` or `crate = "path"`, as [`attr::crate_path`] reads it.
 ///
-/// A string that is not a path is reported on the string and parsing goes on (`Ok(None)`).
+/// A value of another form is reported on the value and parsing goes on (`Ok(None)`).
 fn parse_crate(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<Path>> {
-    let lit: LitStr = meta.value()?.parse()?;
-    match lit.parse::<Path>() {
+    match attr::crate_path(attr::value(meta)?) {
         Ok(path) => Ok(Some(path)),
-        Err(_) => {
+        Err(value) => {
+            let found = match &*value {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Str(lit), ..
+                }) => lit.value(),
+                value => attr::as_written(value),
+            };
             cx.error_spanned_by(
-                &lit,
+                value,
                 format_args!(
                     "expected a path to the runtime crate, as in `crate = \"::bytepool\"`, \
-                     found `{}`",
-                    lit.value()
+                     found `{found}`"
                 ),
             );
             Ok(None)
@@ -127,6 +131,24 @@ mod tests {
         );
         assert_eq!(
             errors(vec![
+                parse_quote!(#[tiers(crate = 1)]),
+                parse_quote!(#[tiers(crate = <T>::bytepool)]),
+            ]),
+            [
+                "expected a path to the runtime crate, as in `crate = \"::bytepool\"`, found `1`",
+                "expected a path to the runtime crate, as in `crate = \"::bytepool\"`, \
+                 found `<T>::bytepool`",
+            ]
+        );
+        assert_eq!(
+            errors(vec![
+                parse_quote!(#[tiers(crate = a)]),
+                parse_quote!(#[tiers(crate = "b")]),
+            ]),
+            ["duplicate tiers attribute `crate`"]
+        );
+        assert_eq!(
+            errors(vec![
                 parse_quote!(#[tiers(crate = "a")]),
                 parse_quote!(#[tiers(crate = "b")]),
             ]),
@@ -144,6 +166,10 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         assert!(!options.stats);
         assert_eq!(options.krate.to_token_stream().to_string(), "my :: rt");
+
+        let (options, errors) = self::options(vec![parse_quote!(#[tiers(crate = ::my::rt)])]);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(options.krate.to_token_stream().to_string(), ":: my :: rt");
 
         let (options, errors) = self::options(vec![parse_quote!(#[must_use])]);
         assert!(errors.is_empty(), "{errors:?}");
