@@ -28,7 +28,7 @@ use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{DeriveInput, GenericParam, Generics, Ident, Type};
 
-use super::ast::{Field, Input, Struct};
+use super::ast::{Field, Struct};
 use super::attr;
 use super::valid;
 use crate::internals::attr::Keyed;
@@ -37,13 +37,13 @@ use crate::internals::ctxt::Ctxt;
 /// Entry point: parse and check `node`, then expand it, or emit the errors plus stub impls.
 pub fn derive(node: &DeriveInput) -> TokenStream {
     let cx = Ctxt::new();
-    let input = Input::from_syn(&cx, node);
+    let input = Struct::from_syn(&cx, node);
     if let Some(input) = &input {
         valid::check(&cx, input);
     }
-    let krate = krate(input.as_ref().map(|input| &input.as_struct().attrs));
+    let krate = krate(input.as_ref().map(|input| &input.attrs));
     match (cx.check(), input) {
-        (Ok(()), Some(Input::Struct(input))) => impl_struct(&input, &krate),
+        (Ok(()), Some(input)) => impl_struct(&input, &krate),
         (Err(err), _) => fallback(node, &krate, err),
         // `from_syn` returns `None` only after pushing an error.
         (Ok(()), None) => fallback(
