@@ -19,13 +19,8 @@ pub fn body(sizes: &[Size]) -> TokenStream {
     if let Some((first, _)) = power_of_two_run(&bytes) {
         // Sizes 2^a, 2^(a+1), ..., 2^b: past the first tier, the index is ceil(log2(len)) - a,
         // and `len >= 2` there, so `len - 1` cannot underflow.
-        //
-        // The first tier is a branch, not arithmetic. Predicted, it hands the pool its tier
-        // before the length is known; `leading_zeros` (`bsr` on baseline x86-64) puts four
-        // dependent instructions between the length and the magazine. A branch-free form (the
-        // bits of `(len - 1) | (2^a - 1)`, minus a, and one range check) measured 5.4 against
-        // 4.05 ns for a stats-off 128 B round trip whose length the loop cannot hoist, in each
-        // of four code layouts, and 1.60 against 1.38-1.47 ns per lookup on random lengths.
+        // The first tier is a branch, not arithmetic: predicted, it yields the tier without
+        // waiting for `leading_zeros` (`bsr` on baseline x86-64) and the instructions after it.
         let smallest = &sizes[0].literal;
         let largest = &sizes[sizes.len() - 1].literal;
         let log2 = quote! {
@@ -49,11 +44,9 @@ pub fn body(sizes: &[Size]) -> TokenStream {
         };
     }
 
-    // Any other list: a binary search unrolled over constants. `__t` counts the sizes below
-    // `__len`; each step compares with the pivot its prefix selects (a `match` over constants,
-    // which the compiler lowers to conditional moves or a constant lookup) and adds its step.
-    // No jump depends on the length, so random lengths cost no mispredictions, and there are
-    // ceil(log2(n)) steps where a chain of `if`s takes up to n compares and branches.
+    // Any other list: a binary search unrolled over constants, `__t` counting the sizes below
+    // `__len`. Each pivot is a `match` over constants, lowered to conditional moves or a lookup,
+    // so random lengths cost no mispredictions, in ceil(log2(n)) steps where `if`s take n.
     let (largest, below) = sizes.split_last().expect("tier lists are never empty");
     let largest = &largest.literal;
     let steps = search_steps(below.len()).map(|(step, pivots)| {

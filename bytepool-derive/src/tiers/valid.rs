@@ -32,14 +32,12 @@ pub struct Size {
 impl Size {
     fn new(lit: &LitInt, bytes: u64) -> Self {
         let literal = if matches!(lit.suffix(), "" | "usize") {
-            // The user's own token: on a target whose `usize` is narrower than the host's,
-            // rustc's deny-by-default `overflowing_literals` points at it, and lints that read
-            // the source (clippy's digit grouping) see the text the token really has.
+            // The user's own token, so that `overflowing_literals` on a narrow target points
+            // at it and clippy's digit-grouping lints read the text it really has.
             lit.token()
         } else {
-            // `64KiB` has no token of its own to reuse. Point at the source, but with the
-            // macro's hygiene: a user-spanned `65536usize` would make clippy re-read `64KiB` as
-            // a `usize` literal. Overflow on narrow targets is caught by `isize_assertion`.
+            // `64KiB` has no token to reuse, and a user-spanned `65536usize` would make clippy
+            // re-read `64KiB` as one; so the macro's hygiene, and `isize_assertion` for overflow.
             let span = Span::call_site().located_at(lit.span());
             LitInt::new(&format!("{bytes}usize"), span).token()
         };
