@@ -5,20 +5,17 @@
 //! generate refers to the runtime through `bytepool::__private`, which is not part of semver.
 //!
 //! Layout (parse → validate → expand, as in serde_derive and thiserror):
-//! - `tiers`: `define_tiers!` (parse, validate, expand in one small module),
-//! - `attr`, `ast`, `valid`, `expand`: `#[derive(Pooled)]`,
-//! - `ctxt`: error collection, `symbol`: attribute names.
+//! - `pooled`: `#[derive(Pooled)]`,
+//! - `tiers`: `define_tiers!`,
+//! - `internals`: what both share: error collection (`ctxt`), attribute names (`symbol`) and
+//!   the attribute toolkit (`attr`).
 #![forbid(unsafe_code)]
 
 extern crate proc_macro;
 
-mod ast;
-mod attr;
-mod ctxt;
-mod expand;
-mod symbol;
+mod internals;
+mod pooled;
 mod tiers;
-mod valid;
 
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
@@ -32,5 +29,5 @@ pub fn define_tiers(input: TokenStream) -> TokenStream {
 /// Derives `bytepool::Reset` and `bytepool::Pooled`; see `bytepool::Pooled`.
 #[proc_macro_derive(Pooled, attributes(pooled))]
 pub fn derive_pooled(input: TokenStream) -> TokenStream {
-    expand::derive(&parse_macro_input!(input as DeriveInput)).into()
+    pooled::derive(&parse_macro_input!(input as DeriveInput)).into()
 }

@@ -9,23 +9,16 @@ use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
 use syn::{Expr, ExprLit, ExprPath, Lit, Path, Token};
 
-use crate::ctxt::Ctxt;
-use crate::symbol::{
+use crate::internals::attr::{self, Attr, Keyed};
+use crate::internals::ctxt::Ctxt;
+use crate::internals::symbol::{
     Symbol, CAPACITY, CRATE, MAX_CAPACITY, NEW, POOLED, RESET, SKIP, THREAD_CACHE,
 };
 
-/// The keys accepted on the struct, in the order the unknown-key message lists them.
-const CONTAINER_KEYS: &str = "`capacity`, `new`, `thread_cache`, `crate`";
-/// The keys accepted on a field, in the order the unknown-key message lists them.
-const FIELD_KEYS: &str = "`skip`, `reset`, `max_capacity`";
-
-/// A setting together with the key it was written under, so later checks can point at it.
-///
-/// (The key is kept as tokens: the workspace builds syn without `clone-impls`.)
-pub struct Keyed<T> {
-    pub key: TokenStream,
-    pub value: T,
-}
+/// What the unknown-key message says the struct accepts.
+const CONTAINER_KEYS: &str = "one of `capacity`, `new`, `thread_cache`, `crate`";
+/// What the unknown-key message says a field accepts.
+const FIELD_KEYS: &str = "one of `skip`, `reset`, `max_capacity`";
 
 /// An integer setting: the value, and the span of the literal that spelled it.
 pub struct Int {
@@ -33,44 +26,9 @@ pub struct Int {
     pub value: usize,
 }
 
-/// One setting being collected: remembers the first occurrence and reports any later one.
-struct Attr<'c, T> {
-    cx: &'c Ctxt,
-    name: Symbol,
-    value: Option<Keyed<T>>,
-}
-
-impl<'c, T> Attr<'c, T> {
-    fn none(cx: &'c Ctxt, name: Symbol) -> Self {
-        Attr {
-            cx,
-            name,
-            value: None,
-        }
-    }
-
-    /// Records `value`, or reports ``duplicate pooled attribute `name` `` on `key` when the
-    /// setting was already given (in this attribute or an earlier one on the same item).
-    fn set(&mut self, key: &Path, value: T) {
-        if self.value.is_some() {
-            let msg = format!("duplicate pooled attribute `{}`", self.name);
-            self.cx.error_spanned_by(key, msg);
-        } else {
-            self.value = Some(Keyed {
-                key: key.to_token_stream(),
-                value,
-            });
-        }
-    }
-
-    fn get(self) -> Option<Keyed<T>> {
-        self.value
-    }
-}
-
-/// Settings on the struct: `#[pooled(capacity = N, new = path, thread_cache = N, crate = "path")]`.
+/// Settings on the struct: `#[pooled(capacity = N, new = path, thread_cache = N, crate = path)]`.
 pub struct Container {
-    /// `crate = "path"`: where the runtime is; `None` means `::bytepool`.
+    /// `crate = path` or `crate = "path"`: where the runtime is; `None` means `::bytepool`.
     pub krate: Option<Keyed<Path>>,
     /// `capacity = N`: idle objects the process-wide pool keeps.
     pub capacity: Option<Keyed<Int>>,
@@ -82,10 +40,10 @@ pub struct Container {
 
 impl Container {
     pub fn from_ast(cx: &Ctxt, attrs: &[syn::Attribute]) -> Self {
-        let mut krate = Attr::none(cx, CRATE);
-        let mut capacity = Attr::none(cx, CAPACITY);
-        let mut new = Attr::none(cx, NEW);
-        let mut thread_cache = Attr::none(cx, THREAD_CACHE);
+        let mut krate = Attr::none(cx, POOLED, CRATE);
+        let mut capacity = Attr::none(cx, POOLED, CAPACITY);
+        let mut new = Attr::none(cx, POOLED, NEW);
+        let mut thread_cache = Attr::none(cx, POOLED, THREAD_CACHE);
 
         for attr in attrs {
             if attr.path() != POOLED {
@@ -109,7 +67,7 @@ impl Container {
                         thread_cache.set(&meta.path, int);
                     }
                 } else {
-                    return Err(unknown(&meta, CONTAINER_KEYS));
+                    return Err(attr::unknown(&meta, POOLED, CONTAINER_KEYS));
                 }
                 Ok(())
             });
@@ -139,9 +97,9 @@ pub struct Field {
 
 impl Field {
     pub fn from_ast(cx: &Ctxt, attrs: &[syn::Attribute]) -> Self {
-        let mut skip = Attr::none(cx, SKIP);
-        let mut reset = Attr::none(cx, RESET);
-        let mut max_capacity = Attr::none(cx, MAX_CAPACITY);
+        let mut skip = Attr::none(cx, POOLED, SKIP);
+        let mut reset = Attr::none(cx, POOLED, RESET);
+        let mut max_capacity = Attr::none(cx, POOLED, MAX_CAPACITY);
 
         for attr in attrs {
             if attr.path() != POOLED {
@@ -161,7 +119,7 @@ impl Field {
                         max_capacity.set(&meta.path, int);
                     }
                 } else {
-                    return Err(unknown(&meta, FIELD_KEYS));
+                    return Err(attr::unknown(&meta, POOLED, FIELD_KEYS));
                 }
                 Ok(())
             });
@@ -178,17 +136,6 @@ impl Field {
     }
 }
 
-/// ``unknown pooled attribute `key` ``, spanned on the key, listing what is accepted there.
-///
-/// Returned as an `Err` because the rest of this attribute cannot be parsed reliably: an
-/// unknown key may be followed by anything.
-fn unknown(meta: &ParseNestedMeta<'_>, accepted: &str) -> syn::Error {
-    let key = key_name(&meta.path);
-    meta.error(format_args!(
-        "unknown pooled attribute `{key}`; expected one of {accepted}"
-    ))
-}
-
 /// A key that needs `= value` was written without one: reported on the key. A bare key
 /// (`key,`) lets parsing go on; an argument list (`key(...)`) stops this attribute.
 fn missing_value(cx: &Ctxt, meta: &ParseNestedMeta<'_>, msg: String) -> syn::Result<()> {
@@ -201,20 +148,6 @@ fn missing_value(cx: &Ctxt, meta: &ParseNestedMeta<'_>, msg: String) -> syn::Res
     }
 }
 
-/// `key` as written, for messages: `foo::bar` rather than `foo :: bar`.
-pub fn key_name(key: &Path) -> String {
-    key.to_token_stream().to_string().replace(' ', "")
-}
-
-/// The value after `=`, with invisible groups (from `macro_rules!` fragments) removed.
-fn parse_value(meta: &ParseNestedMeta<'_>) -> syn::Result<Expr> {
-    let mut expr: Expr = meta.value()?.parse()?;
-    while let Expr::Group(group) = expr {
-        expr = *group.expr;
-    }
-    Ok(expr)
-}
-
 /// `key = <integer>`: an unsuffixed (or `usize`) integer literal that fits in a `usize`.
 ///
 /// A value of another form is reported on the value and parsing goes on (`Ok(None)`).
@@ -223,7 +156,7 @@ fn parse_int(cx: &Ctxt, meta: &ParseNestedMeta<'_>, key: Symbol) -> syn::Result<
     if !meta.input.peek(Token![=]) {
         return missing_value(cx, meta, expected()).map(|()| None);
     }
-    let expr = parse_value(meta)?;
+    let expr = attr::value(meta)?;
     if let Expr::Lit(ExprLit {
         lit: Lit::Int(lit), ..
     }) = &expr
@@ -251,7 +184,7 @@ fn parse_fn_path(
     if !meta.input.peek(Token![=]) {
         return missing_value(cx, meta, expected()).map(|()| None);
     }
-    let expr = match parse_value(meta)? {
+    let expr = match attr::value(meta)? {
         Expr::Path(path) if path.attrs.is_empty() => return Ok(Some(path)),
         Expr::Lit(ExprLit {
             lit: Lit::Str(lit), ..
@@ -265,7 +198,7 @@ fn parse_fn_path(
     Ok(None)
 }
 
-/// `crate = "path"` (the serde form), or `crate = path`: a plain path without `<T>::` prefix.
+/// `crate = path` or `crate = "path"`, as [`attr::crate_path`] reads it.
 ///
 /// A value of another form is reported on the value and parsing goes on (`Ok(None)`).
 fn parse_crate_path(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<Path>> {
@@ -273,20 +206,13 @@ fn parse_crate_path(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option
     if !meta.input.peek(Token![=]) {
         return missing_value(cx, meta, EXPECTED.to_owned()).map(|()| None);
     }
-    let expr = match parse_value(meta)? {
-        Expr::Path(path) if path.attrs.is_empty() && path.qself.is_none() => {
-            return Ok(Some(path.path))
+    match attr::crate_path(attr::value(meta)?) {
+        Ok(path) => Ok(Some(path)),
+        Err(value) => {
+            cx.error_spanned_by(value, EXPECTED);
+            Ok(None)
         }
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(lit), ..
-        }) => match lit.parse::<Path>() {
-            Ok(path) => return Ok(Some(path)),
-            Err(_) => lit.into_token_stream(),
-        },
-        expr => expr.into_token_stream(),
-    };
-    cx.error_spanned_by(expr, EXPECTED);
-    Ok(None)
+    }
 }
 
 /// A bare `key`. Given a value (`key = ...`), the value is reported and parsing goes on
@@ -459,6 +385,14 @@ mod tests {
                 "{bad}"
             );
         }
+        let (c, errors) = container(vec![parse_quote!(#[pooled(crate = ::reexport::bytepool)])]);
+        assert!(errors.is_empty(), "{errors:?}");
+        let krate = c.krate.unwrap().value;
+        assert_eq!(
+            krate.to_token_stream().to_string(),
+            ":: reexport :: bytepool"
+        );
+
         let (_, errors) = container(vec![parse_quote!(#[pooled(crate = <T>::x)])]);
         assert_eq!(
             errors,

@@ -28,21 +28,22 @@ use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{DeriveInput, GenericParam, Generics, Ident, Type};
 
-use crate::ast::{Field, Input, Struct};
-use crate::attr::{self, Keyed};
-use crate::ctxt::Ctxt;
-use crate::valid;
+use super::ast::{Field, Struct};
+use super::attr;
+use super::valid;
+use crate::internals::attr::Keyed;
+use crate::internals::ctxt::Ctxt;
 
 /// Entry point: parse and check `node`, then expand it, or emit the errors plus stub impls.
 pub fn derive(node: &DeriveInput) -> TokenStream {
     let cx = Ctxt::new();
-    let input = Input::from_syn(&cx, node);
+    let input = Struct::from_syn(&cx, node);
     if let Some(input) = &input {
         valid::check(&cx, input);
     }
-    let krate = krate(input.as_ref().map(|input| &input.as_struct().attrs));
+    let krate = krate(input.as_ref().map(|input| &input.attrs));
     match (cx.check(), input) {
-        (Ok(()), Some(Input::Struct(input))) => impl_struct(&input, &krate),
+        (Ok(()), Some(input)) => impl_struct(&input, &krate),
         (Err(err), _) => fallback(node, &krate, err),
         // `from_syn` returns `None` only after pushing an error.
         (Ok(()), None) => fallback(
@@ -132,11 +133,9 @@ fn reset_field(field: &Field<'_>, krate: &TokenStream) -> TokenStream {
     }
 }
 
-/// Whether one field's reset would now run in line (`Reset::__resets_in_line`); `None` for a
-/// field that is skipped or reset by a function of the user's, which the derive cannot see
-/// into (it stays in line, as a hand-written `reset` does). A `max_capacity` field asks its
-/// type only: replacing a collection grown past the bound is rare, and a second bound on
-/// `Capacity` here would report a field type without it twice.
+/// Whether one field's reset runs in line (`Reset::__resets_in_line`); `None` for a skipped
+/// field or a custom reset function, which the derive cannot see into (counted as in line).
+/// A `max_capacity` field asks its type only: a `Capacity` bound here would report twice.
 fn resets_field_in_line(field: &Field<'_>, krate: &TokenStream) -> Option<TokenStream> {
     let attrs = &field.attrs;
     if attrs.skip.is_some() || attrs.reset.is_some() {
@@ -215,15 +214,9 @@ fn impl_pooled(input: &Struct<'_>, krate: &TokenStream) -> TokenStream {
 
 /// `impl Pooled for #ident { #items }`, preceded by the `Send` check.
 ///
-/// A type that is not `Send` cannot have a process-wide pool. The first error rustc reports
-/// for it should say so and name the alternative, on the struct name. Two things get there:
-/// - `__assert_send` has a where clause on `__private::AssertSend` (whose `on_unimplemented`
-///   message names the instance pool, and whose blanket impl is `#[diagnostic::do_not_recommend]`
-///   so rustc reports it rather than the `Send` bound behind it). Where clauses are checked
-///   before bodies and this item comes first, so its error comes first.
-/// - `where #ident: Send` on the impl satisfies the `Pooled: Send` supertrait from the where
-///   clause, which drops one of the follow-up errors. For a `Send` type both bounds are
-///   trivially true.
+/// For a type that is not `Send`, rustc's first error is then `AssertSend`'s message naming the
+/// instance pool, on the struct name: `__assert_send` comes first and where clauses are checked
+/// before bodies. `where #ident: Send` on the impl spares a second error from the supertrait.
 fn pooled_impl(
     ident: &Ident,
     generics: &Generics,

@@ -2,7 +2,7 @@
 
 use std::fmt::{self, Display};
 
-use syn::{Ident, Path};
+use syn::Path;
 
 #[derive(Copy, Clone)]
 pub struct Symbol(&'static str);
@@ -17,18 +17,6 @@ pub const SKIP: Symbol = Symbol("skip");
 pub const RESET: Symbol = Symbol("reset");
 pub const MAX_CAPACITY: Symbol = Symbol("max_capacity");
 pub const STATS: Symbol = Symbol("stats");
-
-impl PartialEq<Symbol> for Ident {
-    fn eq(&self, word: &Symbol) -> bool {
-        self == word.0
-    }
-}
-
-impl PartialEq<Symbol> for &Ident {
-    fn eq(&self, word: &Symbol) -> bool {
-        *self == word.0
-    }
-}
 
 impl PartialEq<Symbol> for Path {
     fn eq(&self, word: &Symbol) -> bool {

@@ -1,22 +1,16 @@
 //! Rules that relate two settings (thiserror's `valid.rs`). Each error is spanned on the key
 //! that cannot be honoured and names the one it conflicts with.
 
-use crate::ast::{Input, Struct};
-use crate::attr::Keyed;
-use crate::ctxt::Ctxt;
-use crate::symbol::{Symbol, CAPACITY, MAX_CAPACITY, NEW, RESET, SKIP, THREAD_CACHE};
+use super::ast::Struct;
+use crate::internals::attr::Keyed;
+use crate::internals::ctxt::Ctxt;
+use crate::internals::symbol::{Symbol, CAPACITY, MAX_CAPACITY, NEW, RESET, SKIP, THREAD_CACHE};
 
 /// The slots of a thread's cache per pool: `bytepool::MAX_THREAD_CACHE`, which a test in the
 /// runtime crate keeps equal to this.
 pub const MAX_THREAD_CACHE: usize = 32;
 
-pub fn check(cx: &Ctxt, input: &Input<'_>) {
-    match input {
-        Input::Struct(input) => check_struct(cx, input),
-    }
-}
-
-fn check_struct(cx: &Ctxt, input: &Struct<'_>) {
+pub fn check(cx: &Ctxt, input: &Struct<'_>) {
     if input.is_generic() {
         // These configure the process-wide pool, which a generic struct does not get.
         let attrs = &input.attrs;
@@ -91,7 +85,7 @@ mod tests {
 
     fn errors(node: DeriveInput) -> Vec<String> {
         let cx = Ctxt::new();
-        if let Some(input) = Input::from_syn(&cx, &node) {
+        if let Some(input) = Struct::from_syn(&cx, &node) {
             check(&cx, &input);
         }
         match cx.check() {

@@ -5,13 +5,8 @@ use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::{Data, DeriveInput, Fields, Generics, Ident, Index, Member, Type};
 
-use crate::attr;
-use crate::ctxt::Ctxt;
-
-/// An input `#[derive(Pooled)]` supports.
-pub enum Input<'a> {
-    Struct(Struct<'a>),
-}
+use super::attr;
+use crate::internals::ctxt::Ctxt;
 
 /// A named, tuple or unit struct.
 pub struct Struct<'a> {
@@ -24,15 +19,13 @@ pub struct Struct<'a> {
 
 /// One struct field.
 pub struct Field<'a> {
-    #[allow(dead_code)] // kept for future diagnostics, as in thiserror's `ast::Field`
-    pub original: &'a syn::Field,
     pub attrs: attr::Field,
     /// `self.#member`: the field name, or its index in a tuple struct.
     pub member: Member,
     pub ty: &'a Type,
 }
 
-impl<'a> Input<'a> {
+impl<'a> Struct<'a> {
     /// Parses every `#[pooled(...)]` attribute of `node`, pushing any error into `cx`.
     ///
     /// Returns `None` only when the item is not a struct (an error was pushed); a struct with
@@ -40,12 +33,12 @@ impl<'a> Input<'a> {
     pub fn from_syn(cx: &Ctxt, node: &'a DeriveInput) -> Option<Self> {
         let attrs = attr::Container::from_ast(cx, &node.attrs);
         match &node.data {
-            Data::Struct(data) => Some(Input::Struct(Struct {
+            Data::Struct(data) => Some(Struct {
                 ident: &node.ident,
                 generics: &node.generics,
                 attrs,
                 fields: fields_from_syn(cx, &data.fields),
-            })),
+            }),
             Data::Enum(_) => {
                 cx.error_spanned_by(
                     item_without_attrs(node),
@@ -67,14 +60,6 @@ impl<'a> Input<'a> {
     }
 }
 
-impl Input<'_> {
-    pub fn as_struct(&self) -> &Struct<'_> {
-        match self {
-            Input::Struct(s) => s,
-        }
-    }
-}
-
 impl Struct<'_> {
     /// `true` when the struct has a type, lifetime or const parameter: such a type gets no
     /// process-wide pool (a static cannot be generic), only `Reset`.
@@ -88,7 +73,6 @@ fn fields_from_syn<'a>(cx: &Ctxt, fields: &'a Fields) -> Vec<Field<'a>> {
         .iter()
         .enumerate()
         .map(|(i, field)| Field {
-            original: field,
             attrs: attr::Field::from_ast(cx, &field.attrs),
             member: match &field.ident {
                 Some(ident) => Member::Named(ident.clone()),

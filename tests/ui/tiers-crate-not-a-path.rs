@@ -1,0 +1,10 @@
+// `crate =` takes a path, or a string holding one; any other value is reported on the value.
+bytepool::define_tiers! {
+    #[tiers(crate = 1)]
+    pub Number = [64, 256];
+
+    #[tiers(crate = <bytepool::Stats>::bytepool)]
+    pub Qualified = [64, 256];
+}
+
+fn main() {}
