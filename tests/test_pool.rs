@@ -279,14 +279,15 @@ fn new_buffers_are_zeroed() {
 }
 
 #[test]
-fn prewarm_fills_every_tier_up_to_the_bound() {
+fn prewarm_fills_every_shared_tier_up_to_its_bound() {
+    // Of 4 idle buffers per tier, the threads' caches may claim half: the shared tier keeps 2.
     let pool = BytePool::<Packet>::builder()
         .max_idle_per_tier(4)
         .prewarm(10)
         .build();
     let s = pool.stats();
     for t in &s.tiers {
-        assert_eq!(t.idle, if POOLING { 4 } else { 0 }, "tier {}", t.size);
+        assert_eq!(t.idle, if POOLING { 2 } else { 0 }, "tier {}", t.size);
     }
     drop(pool.get(1));
     assert_eq!(pool.stats().tiers[0].misses, u64::from(!POOLING));

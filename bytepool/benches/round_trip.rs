@@ -103,9 +103,9 @@ impl Peer for Global {
     }
 }
 
-/// An instance pool, `BytePool::<PowerOfTwo>::new()`: the same tiers with no thread caches, so
-/// every get and give visits the shared tier queues and counters, and each handle holds a
-/// reference count on its pool.
+/// An instance pool, `BytePool::<PowerOfTwo>::new()`: the same tiers, with its own per-thread
+/// caches (slots found through the thread's index) and handles that hold a ticket, counted in
+/// the thread's slot, instead of a reference count.
 struct Instance {
     pool: BytePool<PowerOfTwo>,
     n: usize,

@@ -89,7 +89,7 @@ pub use crate::integrations::metrics;
 #[cfg(feature = "serde")]
 pub use crate::integrations::Expvar;
 pub use crate::object::{
-    reset_bounded, Capacity, Pool, PoolArc, PoolBox, Pooled, Reset, DEFAULT_CAPACITY,
+    reset_bounded, Capacity, Pool, PoolArc, PoolBox, PoolBuilder, Pooled, Reset, DEFAULT_CAPACITY,
     DEFAULT_THREAD_CACHE, MAX_THREAD_CACHE,
 };
 pub use crate::pool::{Builder, BytePool};

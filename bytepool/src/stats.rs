@@ -660,11 +660,12 @@ impl Registry {
         }
     }
 
-    /// Builds a snapshot.
+    /// Builds a snapshot, counting `slots` (an instance pool's per-thread blocks) too.
     pub(crate) fn snapshot(
         &self,
         sizes: &[usize],
         ring: Option<&(dyn Ring<usize> + Send + Sync)>,
+        slots: &[&Counters],
     ) -> Stats {
         let mut stats = Stats {
             tiers: sizes
@@ -681,7 +682,11 @@ impl Registry {
         let mut recent = Vec::new();
         {
             let registered = lock(&self.blocks);
-            let blocks = || std::iter::once(&self.shared).chain(registered.live.iter().copied());
+            let blocks = || {
+                std::iter::once(&self.shared)
+                    .chain(registered.live.iter().copied())
+                    .chain(slots.iter().copied())
+            };
             for block in blocks() {
                 block.add_releases_to(&mut stats, &mut idle, &mut untiered_puts);
             }

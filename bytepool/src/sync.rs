@@ -7,18 +7,25 @@
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
-    atomic::{fence, AtomicU64, AtomicUsize, Ordering},
-    Arc, Mutex, MutexGuard,
+    atomic::{fence, AtomicIsize, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering},
+    Mutex, MutexGuard,
 };
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{
-    atomic::{fence, AtomicU64, AtomicUsize, Ordering},
-    Arc, Mutex, MutexGuard,
+    atomic::{fence, AtomicIsize, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering},
+    Mutex, MutexGuard,
 };
 
 #[cfg(not(loom))]
 pub(crate) use crossbeam_queue::ArrayQueue;
+
+#[cfg(loom)]
+pub(crate) use loom::cell::Cell;
+/// A thread cache's cells: loom's checks every access for a data race, which is how the models
+/// see one thread touching another's magazine.
+#[cfg(not(loom))]
+pub(crate) use std::cell::Cell;
 
 /// Declares a `const fn` where std's atomics allow it: loom's constructors are not `const`.
 macro_rules! const_unless_loom {
@@ -42,6 +49,45 @@ pub(crate) fn spin() {
     loom::thread::yield_now();
 }
 
+/// Waits for another thread in a loop: spins briefly, then yields the processor (under loom,
+/// lets another thread run at once).
+pub(crate) struct Backoff {
+    #[cfg(not(loom))]
+    inner: crossbeam_utils::Backoff,
+}
+
+impl Backoff {
+    pub(crate) fn new() -> Self {
+        Backoff {
+            #[cfg(not(loom))]
+            inner: crossbeam_utils::Backoff::new(),
+        }
+    }
+
+    pub(crate) fn snooze(&self) {
+        #[cfg(not(loom))]
+        self.inner.snooze();
+        #[cfg(loom)]
+        loom::thread::yield_now();
+    }
+}
+
+/// Declares thread-locals whose initialisers are `const` where std allows it (no lazy-init
+/// check on access); loom's thread-locals take the same initialisers, lazily.
+macro_rules! thread_local_const {
+    ($($(#[$attr:meta])* static $name:ident: $ty:ty = $init:expr;)*) => {
+        #[cfg(not(loom))]
+        std::thread_local! {
+            $($(#[$attr])* static $name: $ty = const { $init };)*
+        }
+        #[cfg(loom)]
+        loom::thread_local! {
+            $($(#[$attr])* static $name: $ty = $init;)*
+        }
+    };
+}
+pub(crate) use thread_local_const;
+
 /// Locks `mutex`, ignoring poisoning: every critical section in this crate leaves the data
 /// consistent before it can panic, so a poisoned lock holds valid data.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -53,6 +99,54 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 #[cfg(loom)]
 pub(crate) use loom_queue::ArrayQueue;
+
+/// A bounded queue allocated on its first push, so that a tier that never keeps a block costs
+/// no allocation (building an instance pool allocates no queue). Under loom, allocated at once.
+pub(crate) struct LazyQueue<T> {
+    #[cfg(not(loom))]
+    cap: usize,
+    #[cfg(not(loom))]
+    queue: std::sync::OnceLock<ArrayQueue<T>>,
+    #[cfg(loom)]
+    queue: ArrayQueue<T>,
+}
+
+impl<T> LazyQueue<T> {
+    pub(crate) fn new(cap: usize) -> Self {
+        LazyQueue {
+            #[cfg(not(loom))]
+            cap,
+            #[cfg(not(loom))]
+            queue: std::sync::OnceLock::new(),
+            #[cfg(loom)]
+            queue: ArrayQueue::new(cap),
+        }
+    }
+
+    pub(crate) fn push(&self, value: T) -> Result<(), T> {
+        #[cfg(not(loom))]
+        let queue = self.queue.get_or_init(|| ArrayQueue::new(self.cap));
+        #[cfg(loom)]
+        let queue = &self.queue;
+        queue.push(value)
+    }
+
+    pub(crate) fn pop(&self) -> Option<T> {
+        #[cfg(not(loom))]
+        let queue = self.queue.get()?;
+        #[cfg(loom)]
+        let queue = &self.queue;
+        queue.pop()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        #[cfg(not(loom))]
+        let queue = self.queue.get();
+        #[cfg(loom)]
+        let queue = Some(&self.queue);
+        queue.map_or(0, ArrayQueue::len)
+    }
+}
 
 #[cfg(loom)]
 mod loom_queue {

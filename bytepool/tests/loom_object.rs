@@ -116,3 +116,21 @@ fn typed_pool_dropped_while_handles_live() {
         t2.join().unwrap();
     });
 }
+
+/// Two threads return objects of an instance pool while its owner drops it: each return is
+/// kept, freed with the pool, or freed on its own thread once the pool is gone, and the pool's
+/// bookkeeping is freed with the last of them (loom fails a model whose `Arc`s or atomics
+/// outlive it).
+#[test]
+fn two_threads_return_objects_while_the_pool_drops() {
+    run_model("two_threads_return_objects_while_the_pool_drops", || {
+        let pool = Pool::<Vec<u8>>::with_capacity(1, Vec::new, Vec::clear);
+        let a = pool.get();
+        let b = pool.get();
+        let t1 = thread::spawn(move || drop(a));
+        let t2 = thread::spawn(move || drop(b));
+        drop(pool);
+        t1.join().unwrap();
+        t2.join().unwrap();
+    });
+}

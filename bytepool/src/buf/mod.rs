@@ -9,33 +9,32 @@ use std::io;
 use std::mem;
 use std::ops::{Deref, DerefMut};
 
-use crate::pool::{Shared, Vtable};
-use crate::raw::{self, Consume, Consumed, Either, Payload, RawArc, Slot, StaticOrArc};
-use crate::sync::Arc;
+use crate::pool::{ByteTicket, Vtable};
+use crate::raw::{self, Consume, Consumed, Either, Payload, RawArc, Slot, StaticOr};
 use crate::Error;
 
 /// Where a pooled block goes back to, in one word: the vtable of the block's tier for a `Tiers`
-/// type's process-wide pool (reached through the vtable, with no reference count), or the
-/// instance pool, kept alive by this reference, whose release finds the tier from the block's
-/// length.
-pub(crate) struct Home(StaticOrArc<Vtable, Shared>);
+/// type's process-wide pool (reached through the vtable, with nothing counted), or a ticket of
+/// the instance pool, whose release finds the tier from the block's length.
+pub(crate) struct Home(StaticOr<Vtable, ByteTicket>);
 
 impl Home {
+    #[inline(always)]
     pub(crate) fn global(vtable: &'static Vtable) -> Self {
-        Home(StaticOrArc::from_static(vtable))
+        Home(StaticOr::from_static(vtable))
     }
 
-    pub(crate) fn instance(shared: Arc<Shared>) -> Self {
-        Home(StaticOrArc::from_arc(shared))
+    #[inline(always)]
+    pub(crate) fn instance(ticket: ByteTicket) -> Self {
+        Home(StaticOr::from_owned(ticket))
     }
 
-    /// Returns `block`, of this home, to its pool (an empty block, from a `get(0)`, belongs to
-    /// no pool: the untiered release drops it).
+    /// Returns `block` (the block a handle outgrew) to the pool; the handle keeps its home.
     #[inline]
     fn give_back(&self, block: Box<[u8]>) {
         match self.0.get() {
             Either::Static(vtable) => (vtable.release_global)(block),
-            Either::Arc(shared) => (shared.vtable.release_instance)(shared, block),
+            Either::Owned(ticket) => (ticket.shared().vtable.give_back_instance)(&ticket, block),
         }
     }
 
@@ -45,16 +44,36 @@ impl Home {
         match self.0.into_inner() {
             // Nothing runs after the release: a tail call.
             Either::Static(vtable) => (vtable.release_global)(block),
-            Either::Arc(shared) => release_to_instance(shared, block),
+            Either::Owned(ticket) => (ticket.shared().vtable.release_instance)(ticket, block),
         }
     }
 
-    /// The functions of the pool's `Tiers` type (the vtable of the block's tier, for a
-    /// process-wide pool), and the pool.
-    fn parts(&self) -> (&'static Vtable, &Shared) {
+    /// A block of at least `len` bytes from this home's pool, and the vtable of its tier when
+    /// the home is a process-wide pool's (which [`move_to`](Self::move_to) then takes).
+    fn acquire(&self, len: usize) -> Result<(Box<[u8]>, Option<&'static Vtable>), Error> {
         match self.0.get() {
-            Either::Static(vtable) => (vtable, (vtable.global)()),
-            Either::Arc(shared) => (shared.vtable, shared),
+            Either::Static(vtable) => {
+                (vtable.acquire_global)(len).map(|(block, vtable)| (block, Some(vtable)))
+            }
+            Either::Owned(ticket) => {
+                (ticket.shared().vtable.acquire_instance)(&ticket, len).map(|block| (block, None))
+            }
+        }
+    }
+
+    /// The tier sizes of the pool.
+    fn sizes(&self) -> &'static [usize] {
+        match self.0.get() {
+            Either::Static(vtable) => vtable.sizes,
+            Either::Owned(ticket) => ticket.shared().vtable.sizes,
+        }
+    }
+
+    /// Leaves the pool with a block counted as handed out (`into_vec`).
+    fn detach(self) {
+        match self.0.into_inner() {
+            Either::Static(vtable) => (vtable.detach_global)(),
+            Either::Owned(ticket) => (ticket.shared().vtable.detach_instance)(ticket),
         }
     }
 
@@ -64,16 +83,6 @@ impl Home {
             *self = Home::global(vtable);
         }
     }
-}
-
-/// [`Home::take_back`] for an instance pool, out of line: the reference count released after
-/// the call would otherwise give every handle's drop a stack frame and an unwinding path.
-/// `#[cold]` moves the call out of the global path's straight line, as for
-/// `BytePool::get_block_slow`.
-#[cold]
-#[inline(never)]
-fn release_to_instance(shared: Arc<Shared>, block: Box<[u8]>) {
-    (shared.vtable.release_instance)(&shared, block);
 }
 
 /// A unique, writable byte buffer from a [`BytePool`](crate::BytePool).
@@ -315,17 +324,16 @@ impl BufferMut {
         let Some(home) = &self.parts.home else {
             return;
         };
-        let (vtable, shared) = home.parts();
-        let fits = vtable
-            .sizes
+        let fits = home
+            .sizes()
             .iter()
             .copied()
             .find(|&size| size >= self.parts.len);
         if self.parts.len == 0 || fits.is_none_or(|size| size >= self.capacity()) {
             return;
         }
-        match (vtable.acquire)(shared, self.parts.len) {
-            Ok((smaller, vtable)) => self.move_to(smaller, Some(vtable)),
+        match home.acquire(self.parts.len) {
+            Ok((smaller, vtable)) => self.move_to(smaller, vtable),
             Err(err) => panic!("BufferMut::shrink_to_fit: {err}"),
         }
     }
@@ -339,25 +347,26 @@ impl BufferMut {
         let geometric = needed.max(self.capacity().saturating_mul(2).min(isize::MAX as usize));
         match &self.parts.home {
             Some(home) => {
-                let (vtable, shared) = home.parts();
-                let largest = vtable.sizes.last().copied().unwrap_or(0);
+                let largest = home.sizes().last().copied().unwrap_or(0);
                 let target = if needed > largest { geometric } else { needed };
-                let (bigger, vtable) = (vtable.acquire)(shared, target)?;
-                self.move_to(bigger, Some(vtable));
+                let (bigger, vtable) = home.acquire(target)?;
+                self.move_to(bigger, vtable);
             }
             None => self.move_to(raw::alloc_zeroed(geometric)?, None),
         }
         Ok(())
     }
 
-    /// Moves the bytes to `block` and gives the old block back. `vtable` is the new block's
-    /// (`None` for an unpooled buffer).
+    /// Moves the bytes to `block` and gives the old block back to the pool, if any. `vtable` is
+    /// the new block's, for a process-wide pool's home.
     fn move_to(&mut self, mut block: Box<[u8]>, vtable: Option<&'static Vtable>) {
         block[..self.parts.len].copy_from_slice(&self.parts.block[..self.parts.len]);
         let old = mem::replace(&mut self.parts.block, block);
-        if let (Some(home), Some(vtable)) = (&mut self.parts.home, vtable) {
+        if let Some(home) = &mut self.parts.home {
             home.give_back(old);
-            home.move_to(vtable);
+            if let Some(vtable) = vtable {
+                home.move_to(vtable);
+            }
         }
     }
 
@@ -443,9 +452,13 @@ impl BufferMut {
     #[must_use]
     pub fn into_vec(self) -> Vec<u8> {
         let Parts { block, len, home } = self.parts.into_inner();
-        if let (Some(home), false) = (home, block.is_empty()) {
-            let (vtable, shared) = home.parts();
-            (vtable.detach)(shared);
+        if let Some(home) = home {
+            // An empty block (from a `get(0)`) was never counted as handed out.
+            if block.is_empty() {
+                drop(home);
+            } else {
+                home.detach();
+            }
         }
         let mut vec = Vec::from(block);
         vec.truncate(len);

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// Whether blocks are kept idle at all (off under `--features passthrough`).
+#[allow(dead_code)] // not every model file asks
 pub const POOLING: bool = !cfg!(feature = "passthrough");
 
 /// Runs `f` under every interleaving loom explores, with a preemption bound of 2 unless

@@ -1,0 +1,142 @@
+//! A `#[derive(Pooled)]` type's process-wide pool: its thread cache's fast paths (what
+//! [`Pooled::take`] and a handle's drop run) and the functions its [`Pool`] reaches through
+//! [`GlobalFns`] (they need `T: Pooled`, which an instance pool's `T` need not be).
+
+use super::handle::{Entry, Obj, ObjHome, OnUnwind, PoolBox};
+use super::pool::{count_in, get_in, ObjEvent, ObjShared, Release};
+use super::{Pool, Pooled};
+use crate::cache::{Core, Local};
+use crate::raw::Slot;
+
+/// What a process-wide pool's [`Pool`] methods and handles call, for its `T`.
+pub(crate) struct GlobalFns<T: 'static> {
+    pub(crate) get: fn() -> Entry<T>,
+    pub(crate) put: fn(Entry<T>, bool),
+    pub(crate) count: fn(ObjEvent),
+    pub(crate) trim_cache: fn() -> usize,
+    /// The pool's state, as its handles' `'static` home.
+    pub(crate) home: fn() -> &'static ObjShared<T>,
+}
+
+/// `T`'s functions, in a `'static` a pool's state points at.
+pub(crate) struct Fns<T>(T);
+
+impl<T: Pooled> Fns<T> {
+    pub(crate) const GLOBAL: GlobalFns<T> = GlobalFns {
+        get: get_global::<T>,
+        put: put_global::<T>,
+        count: |event| with_local::<T, _>(|local| count_in(local, event)),
+        trim_cache: || with_local::<T, _>(|local| local.trim_cache()),
+        home: global_shared::<T>,
+    };
+
+    /// An object whose reset runs in line is reset and kept here, in a function that then
+    /// needs no stack frame; any other is handed to a function of its own, whose frame holds
+    /// what its out-of-line calls need (see [`Reset::__resets_in_line`]).
+    pub(crate) const RELEASE: Release<T> = |shared, slot| {
+        if slot.value.value.__resets_in_line() {
+            reset_and_put(shared, slot);
+        } else {
+            reset_and_put_out_of_line(shared, slot);
+        }
+    };
+}
+
+/// The release of an instance pool's state, which its handles never call (they return
+/// through their ticket).
+pub(crate) fn release_global_never<T>(_: &ObjShared<T>, slot: Box<Slot<Obj<T>>>) {
+    debug_assert!(
+        false,
+        "an instance pool's handle returned through the process-wide path"
+    );
+    drop(slot);
+}
+
+/// Resets the object and keeps it in `T`'s process-wide pool. If the user's reset panics, the
+/// object is counted as returned-then-dropped, and dropped once, by the unwinding `slot`.
+#[inline(always)]
+fn reset_and_put<T: Pooled>(shared: &ObjShared<T>, mut slot: Box<Slot<Obj<T>>>) {
+    let counted = OnUnwind(Some(|| shared.count_global(ObjEvent::DropReturned)));
+    T::reset(&mut slot.value.value);
+    counted.disarm();
+    put_global::<T>(Entry(slot), true);
+}
+
+#[inline(never)]
+fn reset_and_put_out_of_line<T: Pooled>(shared: &ObjShared<T>, slot: Box<Slot<Obj<T>>>) {
+    reset_and_put(shared, slot);
+}
+
+/// Runs `f` in the calling thread's cache of `T`'s process-wide pool, or uncached.
+#[inline]
+fn with_local<T: Pooled, R>(f: impl FnOnce(&mut Local<'_, Entry<T>>) -> R) -> R {
+    let mut f = Some(f);
+    if let Some(Some(done)) =
+        T::__with_cache(|cache| f.take().map(|f| cache.run(global_core::<T>, f)))
+    {
+        return done;
+    }
+    match f.take() {
+        Some(f) => f(&mut <Local<'_, _>>::uncached(global_core::<T>())),
+        None => unreachable!("the thread cache consumed the operation without finishing it"),
+    }
+}
+
+fn global_shared<T: Pooled>() -> &'static ObjShared<T> {
+    T::pool().global_shared()
+}
+
+fn global_core<T: Pooled>() -> &'static Core<Entry<T>> {
+    &global_shared::<T>().core
+}
+
+/// An object of `T`'s process-wide pool: the calling thread's magazine, or the general path.
+#[inline]
+fn get_global<T: Pooled>() -> Entry<T> {
+    match T::__with_cache(|cache| cache.pop(0, 0, false, true)) {
+        Some(Some(entry)) => entry,
+        _ => get_global_slow::<T>(),
+    }
+}
+
+/// The general path of [`get_global`], out of the hot path's straight line (see
+/// `BytePool::get_other`).
+#[cold]
+#[inline(never)]
+fn get_global_slow<T: Pooled>() -> Entry<T> {
+    with_local::<T, _>(|local| get_in(local, || Slot::new_homed(None, T::__new)))
+}
+
+/// The fast path of [`Pooled::take`]: no vtable, no count on the pool.
+#[inline]
+pub(crate) fn take<T: Pooled>() -> PoolBox<T> {
+    PoolBox::handed_out(get_global::<T>(), ObjHome::Global(global_shared::<T>()))
+}
+
+/// Puts an object back into `T`'s process-wide pool: the calling thread's magazine when it
+/// has room (and the object was handed out, not a foreign put), the general path otherwise.
+#[inline(always)]
+fn put_global<T: Pooled>(entry: Entry<T>, returned: bool) {
+    let mut entry = Some(entry);
+    if returned {
+        T::__with_cache(|cache| cache.push(0, &mut entry, true));
+    }
+    if let Some(entry) = entry {
+        put_global_slow::<T>(entry, returned);
+    }
+}
+
+#[inline(never)]
+fn put_global_slow<T: Pooled>(entry: Entry<T>, returned: bool) {
+    with_local::<T, _>(|local| local.put_tier(0, entry, returned, true));
+}
+
+impl<T: Pooled> Pool<T> {
+    /// Builds the process-wide pool of `T` (called once, by the code `#[derive(Pooled)]`
+    /// generates).
+    #[doc(hidden)]
+    #[must_use]
+    pub fn __new_global(capacity: usize, thread_cache: usize) -> Self {
+        Pool::global(capacity, thread_cache)
+    }
+}
