@@ -3,6 +3,9 @@
 //! - `overhead_stats`: the 128 B round trip on two global pools with identical tier lists, one
 //!   with statistics (`stats_on`) and one with them compiled out by `#[tiers(stats = false)]`
 //!   (`stats_off`, the baseline).
+//! - `overhead_build`: building an instance pool and dropping it unused (`BytePool::new()` of
+//!   `PowerOfTwo`, and a typed `Pool::<Vec<u8>>::new()`), and the same after one round trip,
+//!   which makes the calling thread's slot and so measures its cost too.
 //! - `overhead_lookup`: the generated `class_of` against `SIZES.partition_point(|&s| s < len)`,
 //!   a binary search over the same table read from memory, on a fixed array of pseudo-random
 //!   lengths (xorshift, seeded; log-uniform so that every tier is hit), for `PowerOfTwo` (bit
@@ -15,7 +18,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use bytepool::tiers::PowerOfTwo;
-use bytepool::Tiers;
+use bytepool::{BytePool, Pool, Tiers};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 bytepool::define_tiers! {
@@ -47,6 +50,29 @@ fn bench_stats(c: &mut Criterion) {
             let mut buf = pool.get(black_box(128));
             buf[0] = 1;
             black_box(&buf);
+        });
+    });
+    group.finish();
+}
+
+fn bench_build(c: &mut Criterion) {
+    let mut group = c.benchmark_group("overhead_build");
+    group.bench_function(BenchmarkId::new("byte_pool", "empty"), |b| {
+        b.iter(|| drop(black_box(BytePool::<PowerOfTwo>::new())));
+    });
+    group.bench_function(BenchmarkId::new("byte_pool", "one_get"), |b| {
+        b.iter(|| {
+            let pool = black_box(BytePool::<PowerOfTwo>::new());
+            drop(pool.get(black_box(128)));
+        });
+    });
+    group.bench_function(BenchmarkId::new("typed_pool", "empty"), |b| {
+        b.iter(|| drop(black_box(Pool::<Vec<u8>>::new())));
+    });
+    group.bench_function(BenchmarkId::new("typed_pool", "one_get"), |b| {
+        b.iter(|| {
+            let pool = black_box(Pool::<Vec<u8>>::new());
+            drop(pool.get());
         });
     });
     group.finish();
@@ -114,6 +140,6 @@ fn bench_lookup(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = common::config(Duration::from_secs(2), 40);
-    targets = bench_stats, bench_lookup
+    targets = bench_stats, bench_build, bench_lookup
 }
 criterion_main!(benches);

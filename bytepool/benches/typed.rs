@@ -1,5 +1,11 @@
-//! Typed pools: take a `LogEntry`, fill it, give it back (`typed` group).
+//! Typed pools, in two groups:
 //!
+//! - `typed`: take a `LogEntry`, fill it, give it back.
+//! - `typed_vec`: take a `Vec<u8>` of capacity 1024, write 64 bytes, give it back: an instance
+//!   `Pool::with(|| Vec::with_capacity(1024), Vec::clear)` against lockfree-object-pool's
+//!   `LinearObjectPool` built the same way, and `Vec::with_capacity` as the baseline.
+//!
+//! In `typed`:
 //! `bytepool_take` is `LogEntry::take()` from the derived process-wide pool, `bytepool_instance`
 //! an instance `bytepool::Pool<LogEntry>`, `Box::new` the baseline (a fresh default entry every
 //! time), and the peers hold the same struct. Every pool resets the entry with the derived
@@ -99,9 +105,44 @@ fn bench_typed(c: &mut Criterion) {
     group.finish();
 }
 
+/// The capacity of the vectors of `typed_vec`.
+const VEC_CAPACITY: usize = 1024;
+
+fn bench_typed_vec(c: &mut Criterion) {
+    let mut group = c.benchmark_group("typed_vec");
+    let instance = Pool::with(|| Vec::<u8>::with_capacity(VEC_CAPACITY), Vec::clear);
+    let lockfree = LinearObjectPool::new(
+        || Vec::<u8>::with_capacity(VEC_CAPACITY),
+        |v: &mut Vec<u8>| v.clear(),
+    );
+    let n = VEC_CAPACITY;
+    group.bench_function(BenchmarkId::new("bytepool_instance", n), |b| {
+        b.iter(|| {
+            let mut v = instance.get();
+            v.extend_from_slice(black_box(MESSAGE));
+            black_box(&*v);
+        });
+    });
+    group.bench_function(BenchmarkId::new("lockfree-object-pool", n), |b| {
+        b.iter(|| {
+            let mut v = lockfree.pull();
+            v.extend_from_slice(black_box(MESSAGE));
+            black_box(&*v);
+        });
+    });
+    group.bench_function(BenchmarkId::new("Vec::with_capacity", n), |b| {
+        b.iter(|| {
+            let mut v = Vec::<u8>::with_capacity(VEC_CAPACITY);
+            v.extend_from_slice(black_box(MESSAGE));
+            black_box(&v);
+        });
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = common::config(Duration::from_secs(2), 40);
-    targets = bench_typed
+    targets = bench_typed, bench_typed_vec
 }
 criterion_main!(benches);

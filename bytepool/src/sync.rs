@@ -7,13 +7,17 @@
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
-    atomic::{fence, AtomicIsize, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering},
+    atomic::{
+        fence, AtomicBool, AtomicIsize, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+    },
     Mutex, MutexGuard,
 };
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{
-    atomic::{fence, AtomicIsize, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering},
+    atomic::{
+        fence, AtomicBool, AtomicIsize, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+    },
     Mutex, MutexGuard,
 };
 

@@ -6,6 +6,11 @@
 //! That word is in the slot's counter block, which a magazine cannot point at (the slot is
 //! the pool's, not `'static`), so it keeps the word beside it ([`Beside`]) and every
 //! operation passes the counter block in: the pair is a [`SlotShelf`].
+//!
+//! The same stores count the pool's tickets on the hot paths: a get that pops a magazine takes
+//! a ticket and a release that pushes one gives it back, so the tickets this slot handed out
+//! there are how far the magazines' lengths fell below `kept`, which every other move of a block
+//! in or out keeps level with them ([`SlotCache::own_tickets`]).
 
 use std::cell::Cell;
 
@@ -17,6 +22,9 @@ use crate::stats::{Counters, Event, TierCounters};
 /// One thread's magazines for an instance pool, and its positions in its counter block.
 pub(crate) struct SlotCache<B: Kept + 'static> {
     mags: Box<[Stack<B, MAGAZINE_SLOTS, Beside>]>,
+    /// The blocks the magazines would hold, all told, if only the general paths had moved
+    /// blocks: the hot paths' pops and pushes each take or give back a ticket instead.
+    kept: Cell<isize>,
     recent_next: Cell<usize>,
     flushed: Cell<i64>,
 }
@@ -25,6 +33,7 @@ pub(crate) struct SlotCache<B: Kept + 'static> {
 pub(crate) struct SlotShelf<'a, B: 'static> {
     mags: &'a [Stack<B, MAGAZINE_SLOTS, Beside>],
     counters: &'a [TierCounters],
+    kept: &'a Cell<isize>,
 }
 
 impl<B> Clone for SlotShelf<'_, B> {
@@ -53,6 +62,7 @@ impl<B: Kept + 'static> SlotCache<B> {
             .collect();
         SlotCache {
             mags,
+            kept: Cell::new(0),
             recent_next: Cell::new(0),
             flushed: Cell::new(0),
         }
@@ -64,6 +74,7 @@ impl<B: Kept + 'static> SlotCache<B> {
         SlotShelf {
             mags: &self.mags,
             counters: counters.tiers(),
+            kept: &self.kept,
         }
     }
 
@@ -86,9 +97,11 @@ impl<B: Kept + 'static> SlotCache<B> {
     }
 
     /// The hot path of an instance get: a block of tier `tier` from this thread's magazine,
-    /// counted in `counters` (the slot's own) with `len` recorded, when `stats`.
+    /// counted in `counters` (the slot's own) with `len` recorded, when `stats`. The caller
+    /// hands it out with a ticket that this pop counted (`Here::private_ticket`), taken before
+    /// anything can panic: a ticket counted and never made would keep the pool alive.
     #[inline(always)]
-    pub(crate) fn pop(
+    pub(crate) fn pop_ticketed(
         &self,
         tier: usize,
         counters: &Counters,
@@ -98,7 +111,7 @@ impl<B: Kept + 'static> SlotCache<B> {
         if !POOLING {
             return None;
         }
-        let block = self.shelf(counters).pop(tier, stats)?;
+        let block = self.shelf(counters).take(tier, stats)?;
         if stats {
             counters.recent.record_own(&self.recent_next, len);
         }
@@ -107,8 +120,9 @@ impl<B: Kept + 'static> SlotCache<B> {
 
     /// The hot path of an instance release: keeps `block` in this thread's magazine of tier
     /// `tier`, counted in `counters` when `stats`, or hands it back when the magazine is full.
+    /// Kept, it counts the ticket that the caller gives back (`Ticket::try_redeem_here`).
     #[inline(always)]
-    pub(crate) fn push(
+    pub(crate) fn push_ticketed(
         &self,
         tier: usize,
         block: B,
@@ -118,7 +132,15 @@ impl<B: Kept + 'static> SlotCache<B> {
         if !POOLING {
             return Err(block);
         }
-        self.shelf(counters).push(tier, block, stats)
+        self.shelf(counters).give(tier, block, stats)
+    }
+
+    /// The tickets this slot's hot paths took and did not give back ([`Reclaim::own_tickets`]),
+    /// for the owner's drop; `counters` is the slot's own block.
+    ///
+    /// [`Reclaim::own_tickets`]: crate::raw::Reclaim::own_tickets
+    pub(crate) fn own_tickets(&self, counters: &Counters) -> isize {
+        self.kept.get() - self.shelf(counters).held()
     }
 
     /// Hands every block back to `core`'s shared tiers, for a thread that exits; what a full
@@ -146,9 +168,10 @@ impl<B: Kept + 'static> SlotCache<B> {
     }
 }
 
-impl<B: Kept> Shelf<B> for SlotShelf<'_, B> {
+impl<B: Kept> SlotShelf<'_, B> {
+    /// A pop that takes a ticket (the hot path's; see the module docs).
     #[inline(always)]
-    fn pop(self, tier: usize, counted: bool) -> Option<B> {
+    fn take(self, tier: usize, counted: bool) -> Option<B> {
         let (mag, counters) = (self.mags.get(tier)?, self.counters.get(tier)?);
         let (block, full) = mag.pop_in(&counters.magazine, counted)?;
         if counted && full {
@@ -157,12 +180,42 @@ impl<B: Kept> Shelf<B> for SlotShelf<'_, B> {
         Some(block)
     }
 
+    /// A push that gives a ticket back (the hot path's).
     #[inline(always)]
-    fn push(self, tier: usize, block: B, counted: bool) -> Result<(), B> {
+    fn give(self, tier: usize, block: B, counted: bool) -> Result<(), B> {
         let (Some(mag), Some(counters)) = (self.mags.get(tier), self.counters.get(tier)) else {
             return Err(block);
         };
         mag.push_in(&counters.magazine, block, counted)
+    }
+
+    /// The blocks the magazines hold, all told.
+    fn held(self) -> isize {
+        let held: usize = (self.mags.iter().zip(self.counters))
+            .map(|(mag, counters)| mag.len_in(&counters.magazine))
+            .sum();
+        held as isize // at most `MAGAZINE_SLOTS` a tier
+    }
+
+    fn add_kept(self, n: isize) {
+        self.kept.set(self.kept.get() + n);
+    }
+}
+
+/// The general paths' moves: none takes or gives back a ticket, so each keeps `kept` level,
+/// block by block, before a sink runs (which may drop a block, and with it run user code that
+/// moves blocks too).
+impl<B: Kept> Shelf<B> for SlotShelf<'_, B> {
+    fn pop(self, tier: usize, counted: bool) -> Option<B> {
+        let block = self.take(tier, counted)?;
+        self.add_kept(-1);
+        Some(block)
+    }
+
+    fn push(self, tier: usize, block: B, counted: bool) -> Result<(), B> {
+        self.give(tier, block, counted)?;
+        self.add_kept(1);
+        Ok(())
     }
 
     fn settle(self, tier: usize) {
@@ -172,15 +225,37 @@ impl<B: Kept> Shelf<B> for SlotShelf<'_, B> {
         }
     }
 
-    fn refill_half(self, tier: usize, source: impl FnMut() -> Option<B>, refused: impl FnOnce(B)) {
+    fn refill_half(
+        self,
+        tier: usize,
+        mut source: impl FnMut() -> Option<B>,
+        refused: impl FnOnce(B),
+    ) {
+        let source = || {
+            let block = source()?;
+            self.add_kept(1);
+            Some(block)
+        };
+        let refused = |block| {
+            self.add_kept(-1);
+            refused(block);
+        };
         self.mags[tier].refill_half_in(&self.counters[tier].magazine, source, refused);
     }
 
-    fn spill_half(self, tier: usize, sink: impl FnMut(B)) {
+    fn spill_half(self, tier: usize, mut sink: impl FnMut(B)) {
+        let sink = |block| {
+            self.add_kept(-1);
+            sink(block);
+        };
         self.mags[tier].spill_half_in(&self.counters[tier].magazine, sink);
     }
 
-    fn drain(self, tier: usize, sink: impl FnMut(B)) {
+    fn drain(self, tier: usize, mut sink: impl FnMut(B)) {
+        let sink = |block| {
+            self.add_kept(-1);
+            sink(block);
+        };
         self.mags[tier].take_all_in(&self.counters[tier].magazine, sink);
         self.settle(tier);
     }

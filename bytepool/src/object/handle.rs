@@ -115,7 +115,7 @@ fn release_instance<T>(mut slot: Box<Slot<Obj<T>>>) {
         (ticket.shared().reset)(&mut slot.value.value);
         counted.disarm();
     }
-    put_instance(ticket, Entry(slot), true);
+    put_instance(ticket, Entry(slot));
 }
 
 /// Runs its closure if dropped armed: while a user's reset unwinds.

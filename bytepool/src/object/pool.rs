@@ -85,6 +85,10 @@ impl<T> Reclaim<Counters, SlotCache<Entry<T>>> for ObjShared<T> {
         cache.retire_into(&self.core, counters, &mut garbage);
         garbage
     }
+
+    fn own_tickets(&self, counters: &Counters, cache: &SlotCache<Entry<T>>) -> isize {
+        cache.own_tickets(counters)
+    }
 }
 
 /// A bounded pool of `T` objects, reset when they come back.
@@ -455,8 +459,8 @@ fn with_owner<T, R>(
 #[inline]
 fn get_instance<T>(owner: &ObjOwner<T>) -> PoolBox<T> {
     if let Some(here) = owner.here() {
-        if let Some(entry) = here.private().pop(0, here.public(), 0, true) {
-            return PoolBox::handed_out(entry, ObjHome::Instance(here.ticket()));
+        if let Some(entry) = here.private().pop_ticketed(0, here.public(), 0, true) {
+            return PoolBox::handed_out(entry, ObjHome::Instance(here.private_ticket()));
         }
     }
     get_instance_slow(owner)
@@ -472,29 +476,38 @@ fn get_instance_slow<T>(owner: &ObjOwner<T>) -> PoolBox<T> {
     PoolBox::handed_out(entry, ObjHome::Instance(owner.ticket()))
 }
 
-/// Returns a reset object to the instance pool of `ticket`, giving the ticket back. Objects
-/// the pool lets go meanwhile (a full cache's spill that the shared queue cannot keep, or all
-/// of them once the pool is gone) are dropped after the ticket's window: their drops are user
-/// code.
-pub(crate) fn put_instance<T>(ticket: ObjTicket<T>, entry: Entry<T>, returned: bool) {
+/// Returns a reset object to the instance pool of `ticket`, giving the ticket back: into this
+/// thread's magazine when it can (nothing there runs user code), else by the general path.
+#[inline]
+pub(crate) fn put_instance<T>(ticket: ObjTicket<T>, entry: Entry<T>) {
+    let kept = ticket.try_redeem_here(entry, |entry, _, counters, cache| {
+        cache.push_ticketed(0, entry, counters, true)
+    });
+    if let Err((ticket, entry)) = kept {
+        put_instance_slow(ticket, entry);
+    }
+}
+
+/// [`put_instance`] off its hot path. Objects the pool lets go meanwhile (a full cache's spill
+/// that the shared queue cannot keep, or all of them once the pool is gone) are dropped after
+/// the ticket's window: their drops are user code.
+#[cold]
+#[inline(never)]
+fn put_instance_slow<T>(ticket: ObjTicket<T>, entry: Entry<T>) {
     let dropped = ticket.redeem(|shared, access| match access {
         Access::Here(counters, cache) => {
-            let entry = match cache.push(0, entry, counters, true) {
-                Ok(()) => return Vec::new(),
-                Err(back) => back,
-            };
             let bin = RefCell::new(Vec::new());
             cache
                 .local(&shared.core, counters)
                 .dropping_into(&bin)
-                .put_tier(0, entry, returned, true);
+                .put_tier(0, entry, true, true);
             bin.into_inner()
         }
         Access::Elsewhere => {
             let bin = RefCell::new(Vec::new());
             <Local<'_, _>>::uncached(&shared.core)
                 .dropping_into(&bin)
-                .put_tier(0, entry, returned, true);
+                .put_tier(0, entry, true, true);
             bin.into_inner()
         }
         Access::Gone => vec![entry],

@@ -240,11 +240,15 @@ impl<T: Tiers> BytePool<T> {
         }
         let tier = T::class_of(len)?;
         let here = owner.here()?;
-        let block = here.private().pop(tier, here.public(), len, T::STATS)?;
+        let block = here
+            .private()
+            .pop_ticketed(tier, here.public(), len, T::STATS)?;
+        // The pop took a ticket: the home holds it before anything can panic.
+        let home = Home::instance(here.private_ticket());
         if block.len() < len {
             lying_class_of::<T>(len, tier);
         }
-        Some((block, Home::instance(here.ticket())))
+        Some((block, home))
     }
 
     /// A block for `len` bytes from the general path (an empty one for `len == 0`), and its

@@ -83,4 +83,8 @@ impl Reclaim<Counters, SlotCache<Block>> for Shared {
         cache.retire_into(&self.core, counters, &mut garbage);
         garbage
     }
+
+    fn own_tickets(&self, counters: &Counters, cache: &SlotCache<Block>) -> isize {
+        cache.own_tickets(counters)
+    }
 }

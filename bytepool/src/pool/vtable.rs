@@ -277,7 +277,7 @@ fn release_instance<T: Tiers>(ticket: ByteTicket, block: Block) {
         // The magazine takes only a block of its tier's size, so `class_of` (which a
         // hand-written `Tiers` could get wrong) need not be checked here.
         match T::class_of(block.len()) {
-            Some(tier) => cache.push(tier, block, counters, T::STATS),
+            Some(tier) => cache.push_ticketed(tier, block, counters, T::STATS),
             None => Err(block),
         }
     });

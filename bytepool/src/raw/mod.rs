@@ -29,9 +29,9 @@ use std::ptr::{addr_of_mut, NonNull};
 #[cfg(not(loom))]
 use std::thread::LocalKey;
 
-use crate::sync::{AtomicUsize, Ordering};
 #[cfg(not(loom))]
 use crate::sync::Cell;
+use crate::sync::{AtomicUsize, Ordering};
 
 use crate::Error;
 

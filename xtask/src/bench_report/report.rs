@@ -48,6 +48,22 @@ const GROUPS: &[GroupSpec] = &[
         parameter: "fill: {}",
     },
     GroupSpec {
+        group: "typed_vec",
+        subject: "bytepool_instance",
+        baseline: "Vec::with_capacity",
+        about: "Take a `Vec<u8>` of capacity N from an instance pool built with \
+                `Pool::with(|| Vec::with_capacity(N), Vec::clear)`, write 64 bytes, give it back.",
+        parameter: "N = {} B",
+    },
+    GroupSpec {
+        group: "overhead_build",
+        subject: "byte_pool",
+        baseline: "typed_pool",
+        about: "Build an instance pool and drop it: unused (`empty`), or after one get and its \
+                release (`one_get`), which makes the thread's slot.",
+        parameter: "{}",
+    },
+    GroupSpec {
         group: "overhead_stats",
         subject: "stats_on",
         baseline: "stats_off",

@@ -27,6 +27,20 @@ impl Report {
             ),
             0.7,
         ));
+        let inst = "bytepool_instance";
+        t.push(Target::at_most(
+            "1 thread, 128 B: instance pool ÷ process-wide pool",
+            ratio(v("round_trip", inst, "128"), v("round_trip", g, "128")),
+            1.5,
+        ));
+        t.push(Target::at_most(
+            "1 thread, 128 B: instance pool ÷ Vec::with_capacity",
+            ratio(
+                v("round_trip", inst, "128"),
+                v("round_trip", "Vec::with_capacity", "128"),
+            ),
+            0.5,
+        ));
         for (n, label) in [("65536", "64 KiB"), ("1048576", "1 MiB")] {
             t.push(Target::at_most(
                 format!("1 thread, {label}: bytepool ÷ vec![0u8;N]"),
@@ -68,15 +82,17 @@ impl Report {
                 1.3,
             ));
         }
-        for n in ["128", "65536"] {
-            t.push(Target::at_most(
-                format!("cross-thread, {n} B: bytepool ÷ sharded-slab"),
-                ratio(
-                    v("cross_thread", g, n),
-                    v("cross_thread", "sharded-slab", n),
-                ),
-                0.8,
-            ));
+        for (who, f) in [("bytepool", g), ("instance pool", inst)] {
+            for n in ["128", "65536"] {
+                t.push(Target::at_most(
+                    format!("cross-thread, {n} B: {who} ÷ sharded-slab"),
+                    ratio(
+                        v("cross_thread", f, n),
+                        v("cross_thread", "sharded-slab", n),
+                    ),
+                    0.8,
+                ));
+            }
         }
         for p in ["timestamp", "message"] {
             t.push(Target::at_most(
@@ -87,6 +103,22 @@ impl Report {
                 ),
                 0.9,
             ));
+        }
+        t.push(Target::at_most(
+            "typed instance pool, Vec<u8> of 1 KiB: Pool::with ÷ lockfree-object-pool",
+            ratio(
+                v("typed_vec", inst, "1024"),
+                v("typed_vec", "lockfree-object-pool", "1024"),
+            ),
+            0.9,
+        ));
+        for kind in ["byte_pool", "typed_pool"] {
+            t.push(Target {
+                label: format!("build + drop an empty instance pool ({kind})"),
+                value: v("overhead_build", kind, "empty"),
+                goal: Goal::AtMost(2000.0),
+                unit: Unit::Ns,
+            });
         }
         t.push(Target {
             label: "stats overhead per 128 B round trip (on − off)".to_owned(),
