@@ -137,15 +137,15 @@ pub mod __private {
     #[cfg(not(loom))]
     pub use crate::raw::{Anchored, Keeper};
 
-    pub use crate::raw::{Counted, Inline};
+    pub use crate::stats::{Counted, Inline};
     /// A byte pool's thread cache, unsized (what `Tiers::__with_cache` lends), keeping its
     /// magazines' lengths `L`: [`Counted`] with statistics, [`Inline`] without.
     pub type ByteCache<L = Counted> = ThreadCache<Bytes, L>;
     /// A byte pool's thread cache with `N` tiers (what `define_tiers!` declares).
     pub type ByteCacheN<L, const N: usize> = ThreadCache<Bytes, L, [Magazine<Bytes, L>; N]>;
     type Bytes = std::boxed::Box<[u8]>;
+    pub use crate::buf::Vtable;
     pub use crate::object::{AssertSend, Entry};
-    pub use crate::pool::Vtable;
     pub use crate::tiers::Tiers;
     pub use crate::{
         reset_bounded, BytePool, Capacity, Pool, PoolBox, Pooled, Reset, DEFAULT_CAPACITY,

@@ -1,9 +1,9 @@
 //! Size classes: the [`Tiers`] trait that [`define_tiers!`](crate::define_tiers) implements,
 //! and two presets defined with the macro itself.
 
+use crate::buf::Vtable;
 use crate::cache::ThreadCache;
-use crate::pool::Vtable;
-use crate::raw::Length;
+use crate::stats::Length;
 use crate::BytePool;
 
 /// A list of size classes, fixed at compile time.
@@ -49,8 +49,8 @@ pub trait Tiers: Sized + Send + Sync + 'static {
     #[doc(hidden)]
     fn __global() -> &'static BytePool<Self>;
 
-    /// Where the thread caches keep their magazines' lengths: [`Counted`](crate::raw::Counted)
-    /// (with the hits and puts) when `STATS`, [`Inline`](crate::raw::Inline) otherwise.
+    /// Where the thread caches keep their magazines' lengths: [`Counted`](crate::stats::Counted)
+    /// (with the hits and puts) when `STATS`, [`Inline`](crate::stats::Inline) otherwise.
     #[doc(hidden)]
     type __Length: Length;
 

@@ -4,7 +4,8 @@
 use std::cell::{Cell, RefCell};
 
 use super::{Core, Magazine, POOLING};
-use crate::raw::{Counted, Kept};
+use crate::raw::Kept;
+use crate::stats::Counted;
 use crate::stats::{Counters, Event};
 use crate::Error;
 

@@ -7,7 +7,8 @@ use super::local::Shelf;
 #[cfg(loom)]
 use super::Attached;
 use super::{Core, Event};
-use crate::raw::{Counted, Kept, Length, Stack};
+use crate::raw::{Kept, Stack};
+use crate::stats::{Counted, Length};
 use crate::stats::{TierCounters, STANDIN};
 use crate::sync::const_unless_loom;
 

@@ -16,7 +16,8 @@ use std::cell::Cell;
 
 use super::local::{Cached, Shelf};
 use super::{Core, Local, MAGAZINE_SLOTS, POOLING};
-use crate::raw::{Beside, Kept, Stack};
+use crate::raw::{Kept, Reclaim, Stack};
+use crate::stats::Beside;
 use crate::stats::{Counters, Event, TierCounters};
 
 /// One thread's magazines for an instance pool, and its positions in its counter block.
@@ -262,6 +263,32 @@ impl<B: Kept> Shelf<B> for SlotShelf<'_, B> {
 
     fn tiers(self) -> usize {
         self.mags.len()
+    }
+}
+
+/// The life of every instance pool whose state keeps a [`Core`] and gives each thread a
+/// [`SlotCache`] next to its counter block: byte and typed pools alike.
+impl<S: AsRef<Core<B>>, B: Kept + 'static> Reclaim<Counters, SlotCache<B>> for S {
+    type Garbage = Vec<B>;
+
+    /// At the owner's drop: every idle block, from the shared tiers and every thread's cache.
+    fn reclaim(&self, slots: &mut dyn Iterator<Item = (&Counters, &SlotCache<B>)>) -> Vec<B> {
+        let mut garbage = Vec::new();
+        for (counters, cache) in slots {
+            cache.drain_into(counters, &mut garbage);
+        }
+        self.as_ref().drain_into(&mut garbage);
+        garbage
+    }
+
+    fn retire_slot(&self, counters: &Counters, cache: &SlotCache<B>) -> Vec<B> {
+        let mut garbage = Vec::new();
+        cache.retire_into(self.as_ref(), counters, &mut garbage);
+        garbage
+    }
+
+    fn own_tickets(&self, counters: &Counters, cache: &SlotCache<B>) -> isize {
+        cache.own_tickets(counters)
     }
 }
 

@@ -7,9 +7,10 @@ use std::marker::PhantomData;
 
 use super::local::{publish_net, Cached};
 use super::{CacheLocal, Core, Local, Magazine, POOLING};
+use crate::raw::Kept;
 #[cfg(not(loom))]
 use crate::raw::{Anchor, Anchored};
-use crate::raw::{Counted, Kept, Length};
+use crate::stats::{Counted, Length};
 use crate::stats::{Counters, Recent, STANDIN};
 
 /// A thread's cache for one global pool: its magazines and the link to its counter block.

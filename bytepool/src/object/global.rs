@@ -2,21 +2,14 @@
 //! [`Pooled::take`] and a handle's drop run) and the functions its [`Pool`] reaches through
 //! [`GlobalFns`] (they need `T: Pooled`, which an instance pool's `T` need not be).
 
-use super::handle::{Entry, Obj, ObjHome, OnUnwind, PoolBox};
-use super::pool::{count_in, get_in, ObjEvent, ObjShared, Release};
-use super::{Pool, Pooled};
-use crate::cache::{Core, Local};
-use crate::raw::Slot;
+use std::mem;
 
-/// What a process-wide pool's [`Pool`] methods and handles call, for its `T`.
-pub(crate) struct GlobalFns<T: 'static> {
-    pub(crate) get: fn() -> Entry<T>,
-    pub(crate) put: fn(Entry<T>, bool),
-    pub(crate) count: fn(ObjEvent),
-    pub(crate) trim_cache: fn() -> usize,
-    /// The pool's state, as its handles' `'static` home.
-    pub(crate) home: fn() -> &'static ObjShared<T>,
-}
+use super::handle::PoolBox;
+use super::home::{Entry, GlobalFns, Obj, ObjEvent, ObjHome, ObjShared, Release};
+use super::ops::{count_in, get_in, OnUnwind};
+use super::{Pool, Pooled};
+use crate::cache::{Core, Local, Tier};
+use crate::raw::{Emplace, Slot};
 
 /// `T`'s functions, in a `'static` a pool's state points at.
 pub(crate) struct Fns<T>(T);
@@ -40,16 +33,6 @@ impl<T: Pooled> Fns<T> {
             reset_and_put_out_of_line(shared, slot);
         }
     };
-}
-
-/// The release of an instance pool's state, which its handles never call (they return
-/// through their ticket).
-pub(crate) fn release_global_never<T>(_: &ObjShared<T>, slot: Box<Slot<Obj<T>>>) {
-    debug_assert!(
-        false,
-        "an instance pool's handle returned through the process-wide path"
-    );
-    drop(slot);
 }
 
 /// Resets the object and keeps it in `T`'s process-wide pool. If the user's reset panics, the
@@ -137,6 +120,13 @@ impl<T: Pooled> Pool<T> {
     #[doc(hidden)]
     #[must_use]
     pub fn __new_global(capacity: usize, thread_cache: usize) -> Self {
-        Pool::global(capacity, thread_cache)
+        let tier = Tier::global(mem::size_of::<T>(), capacity, thread_cache);
+        Pool::from_global(ObjShared {
+            core: Core::new(Box::new([tier]), None, false),
+            factory: Emplace::new(T::__new),
+            reset: Box::new(T::reset),
+            release_global: Fns::<T>::RELEASE,
+            global: Some(&Fns::<T>::GLOBAL),
+        })
     }
 }

@@ -4,44 +4,9 @@
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
-use super::pool::{count_instance, count_through, put_instance, ObjEvent, ObjShared, ObjTicket};
-use crate::raw::{Consume, Consumed, Homed, Kept, Payload, RawArc, Slot};
-
-/// A pooled object's slot: the object and the pool it returns to (kept while idle for a
-/// process-wide pool; an instance pool's ticket is held only while the object is out).
-#[doc(hidden)]
-pub struct Entry<T: 'static>(pub(crate) Box<Slot<Obj<T>>>);
-
-impl<T> Kept for Entry<T> {
-    type Boxed = Box<Slot<Obj<T>>>;
-
-    #[inline(always)]
-    fn into_boxed(self) -> Self::Boxed {
-        self.0
-    }
-
-    #[inline(always)]
-    fn from_boxed(boxed: Self::Boxed) -> Self {
-        Entry(boxed)
-    }
-}
-
-impl<T> fmt::Debug for Entry<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Entry")
-    }
-}
-
-/// An object in its slot, with the pool it returns to.
-pub(crate) type Obj<T> = Homed<T, Option<ObjHome<T>>>;
-
-/// Where an object goes back to.
-pub(crate) enum ObjHome<T: 'static> {
-    /// `T`'s process-wide pool: a `'static` reference, nothing counted.
-    Global(&'static ObjShared<T>),
-    /// An instance pool: a ticket of its life.
-    Instance(ObjTicket<T>),
-}
+use super::home::{Entry, Obj, ObjEvent, ObjHome, ObjShared};
+use super::ops::{count_instance, count_through, put_instance, OnUnwind};
+use crate::raw::{Consume, Consumed, Homed, Payload, RawArc, Slot};
 
 /// A unique handle to a pooled object; dropping it resets the object and returns it.
 ///
@@ -116,24 +81,6 @@ fn release_instance<T>(mut slot: Box<Slot<Obj<T>>>) {
         counted.disarm();
     }
     put_instance(ticket, Entry(slot));
-}
-
-/// Runs its closure if dropped armed: while a user's reset unwinds.
-pub(crate) struct OnUnwind<F: FnOnce()>(pub(crate) Option<F>);
-
-impl<F: FnOnce()> OnUnwind<F> {
-    /// The code it guarded did not unwind.
-    pub(crate) fn disarm(self) {
-        std::mem::forget(self);
-    }
-}
-
-impl<F: FnOnce()> Drop for OnUnwind<F> {
-    fn drop(&mut self) {
-        if let Some(f) = self.0.take() {
-            f();
-        }
-    }
 }
 
 impl<T: 'static> PoolBox<T> {

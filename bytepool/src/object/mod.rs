@@ -9,12 +9,14 @@ use crate::cache::ThreadCache;
 
 mod global;
 mod handle;
+mod home;
+mod ops;
 mod pool;
 mod reset;
 
-#[doc(hidden)]
-pub use handle::Entry;
 pub use handle::{PoolArc, PoolBox};
+#[doc(hidden)]
+pub use home::Entry;
 pub use pool::{Pool, PoolBuilder};
 pub use reset::{reset_bounded, Capacity, Reset};
 

@@ -1,95 +1,19 @@
-//! [`Pool<T>`]: typed pools, process-wide (a `#[derive(Pooled)]` type's) or instance, their
-//! configuration ([`PoolBuilder`]), and an instance pool's operations.
+//! [`Pool<T>`]: typed pools, process-wide (a `#[derive(Pooled)]` type's) or instance, and
+//! their configuration ([`PoolBuilder`]).
 
-use std::cell::RefCell;
 use std::fmt;
 use std::mem;
 
-use super::global::{release_global_never, Fns, GlobalFns};
-use super::handle::{Entry, Obj, ObjHome, PoolBox};
+use super::handle::PoolBox;
+use super::home::{
+    release_global_never, Entry, GlobalFns, ObjEvent, ObjHome, ObjOwner, ObjShared, Resetter,
+};
+use super::ops::{count_in, take_instance, with_owner};
 use super::{Reset, DEFAULT_CAPACITY, DEFAULT_THREAD_CACHE, MAX_THREAD_CACHE};
-use crate::cache::{Core, Local, Shelf, SlotCache, SlotShelf, Tier};
-use crate::raw::{Access, Emplace, Owner, Reclaim, Slot, Ticket};
-use crate::stats::{Counters, Event, Stats};
+use crate::cache::{Core, Tier};
+use crate::raw::{Emplace, Owner, Slot};
+use crate::stats::Stats;
 use crate::PoolStats;
-
-type Resetter<T> = Box<dyn Fn(&mut T) + Send + Sync>;
-
-/// A process-wide pool's release of a returned object: reset it and keep it.
-pub(crate) type Release<T> = fn(&ObjShared<T>, Box<Slot<Obj<T>>>);
-
-/// An instance typed pool's life: the pool owns it, each handle holds a ticket, and each
-/// thread that uses it has a slot with its counter block and its cache.
-pub(crate) type ObjOwner<T> = Owner<ObjShared<T>, Counters, SlotCache<Entry<T>>>;
-pub(crate) type ObjTicket<T> = Ticket<ObjShared<T>, Counters, SlotCache<Entry<T>>>;
-
-/// Counted events of a typed pool that do not move an object in or out of a tier.
-#[derive(Clone, Copy)]
-pub(crate) enum ObjEvent {
-    Detach,
-    DropReturned,
-    ForeignPut,
-}
-
-/// The state of a typed pool that its handles reach.
-pub(crate) struct ObjShared<T: 'static> {
-    pub(crate) core: Core<Entry<T>>,
-    factory: Emplace<T>,
-    pub(crate) reset: Resetter<T>,
-    /// A process-wide pool's release (reset the object, keep it), which a handle's drop calls
-    /// directly. An instance pool's handles return through their ticket and never call it.
-    pub(crate) release_global: Release<T>,
-    /// A process-wide pool's functions, which need `T: Pooled`; `None` for an instance pool.
-    global: Option<&'static GlobalFns<T>>,
-}
-
-// As for byte pools: the pool's own state is consistent after a panic, including one in the
-// user's reset (see `PoolBox`'s drop). Objects of a type that is not unwind-safe still make the
-// handles that expose them not unwind-safe.
-impl<T> std::panic::RefUnwindSafe for ObjShared<T> {}
-
-impl<T: 'static> ObjShared<T> {
-    /// Counts `event` in a process-wide pool (instance pools count through a ticket).
-    pub(crate) fn count_global(&self, event: ObjEvent) {
-        if let Some(global) = self.global {
-            (global.count)(event);
-        }
-    }
-
-    /// A thread's slot in an instance pool: its counter block and an empty cache.
-    fn new_slot(&self) -> (Counters, SlotCache<Entry<T>>) {
-        let counters = Counters::new(1);
-        let cache = SlotCache::new(&self.core, &counters);
-        (counters, cache)
-    }
-}
-
-impl<T> Reclaim<Counters, SlotCache<Entry<T>>> for ObjShared<T> {
-    type Garbage = Vec<Entry<T>>;
-
-    /// At the owner's drop: every idle object, from the shared queue and every thread's cache.
-    fn reclaim(
-        &self,
-        slots: &mut dyn Iterator<Item = (&Counters, &SlotCache<Entry<T>>)>,
-    ) -> Vec<Entry<T>> {
-        let mut garbage = Vec::new();
-        for (counters, cache) in slots {
-            cache.drain_into(counters, &mut garbage);
-        }
-        self.core.drain_into(&mut garbage);
-        garbage
-    }
-
-    fn retire_slot(&self, counters: &Counters, cache: &SlotCache<Entry<T>>) -> Vec<Entry<T>> {
-        let mut garbage = Vec::new();
-        cache.retire_into(&self.core, counters, &mut garbage);
-        garbage
-    }
-
-    fn own_tickets(&self, counters: &Counters, cache: &SlotCache<Entry<T>>) -> isize {
-        cache.own_tickets(counters)
-    }
-}
 
 /// A bounded pool of `T` objects, reset when they come back.
 ///
@@ -215,20 +139,10 @@ impl<T: 'static> Pool<T> {
         }
     }
 
-    /// A process-wide pool of `T`, with `T`'s functions.
-    pub(crate) fn global(capacity: usize, thread_cache: usize) -> Self
-    where
-        T: super::Pooled,
-    {
-        let tier = Tier::global(mem::size_of::<T>(), capacity, thread_cache);
+    /// A pool around the state of `T`'s process-wide pool.
+    pub(super) fn from_global(shared: ObjShared<T>) -> Self {
         Pool {
-            kind: Kind::Global(Box::new(ObjShared {
-                core: Core::new(Box::new([tier]), None, false),
-                factory: Emplace::new(T::__new),
-                reset: Box::new(T::reset),
-                release_global: Fns::<T>::RELEASE,
-                global: Some(&Fns::<T>::GLOBAL),
-            })),
+            kind: Kind::Global(Box::new(shared)),
         }
     }
 
@@ -271,7 +185,10 @@ impl<T: 'static> Pool<T> {
                 let global = Self::global_fns(shared);
                 PoolBox::handed_out((global.get)(), ObjHome::Global((global.home)()))
             }
-            Kind::Instance(owner) => get_instance(owner),
+            Kind::Instance(owner) => {
+                let (entry, ticket) = take_instance(owner);
+                PoolBox::handed_out(entry, ObjHome::Instance(ticket))
+            }
         }
     }
 
@@ -413,126 +330,5 @@ impl<T: 'static> fmt::Debug for PoolBuilder<T> {
             .field("capacity", &self.capacity)
             .field("thread_cache", &self.thread_cache)
             .finish_non_exhaustive()
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The operations, on any cache
-
-/// An idle object, or a new one in the slot `make` builds.
-pub(crate) fn get_in<T, M: Shelf<Entry<T>>>(
-    local: &mut Local<'_, Entry<T>, M>,
-    make: impl FnOnce() -> Box<Slot<Obj<T>>>,
-) -> Entry<T> {
-    let made = local.get_tier(0, true, |_| Ok(Entry(make())));
-    match made {
-        Ok(entry) => entry,
-        Err(err) => unreachable!("object factories do not fail: {err}"),
-    }
-}
-
-pub(crate) fn count_in<T, M: Shelf<Entry<T>>>(local: &mut Local<'_, Entry<T>, M>, event: ObjEvent) {
-    match event {
-        ObjEvent::Detach => local.detach(true),
-        ObjEvent::DropReturned => local.drop_returned(0, true),
-        ObjEvent::ForeignPut => local.count(Event::ForeignPut, true),
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// An instance pool's
-
-/// Runs `f` in the calling thread's slot of the instance pool `owner` (in the shared context
-/// while the thread exits).
-fn with_owner<T, R>(
-    owner: &ObjOwner<T>,
-    f: impl FnOnce(&mut Local<'_, Entry<T>, SlotShelf<'_, Entry<T>>>) -> R,
-) -> R {
-    let core = &owner.shared().core;
-    match owner.here() {
-        Some(here) => f(&mut here.private().local(core, here.public())),
-        None => f(&mut Local::uncached(core)),
-    }
-}
-
-/// An object of an instance pool: from the calling thread's magazine, or the general path.
-#[inline]
-fn get_instance<T>(owner: &ObjOwner<T>) -> PoolBox<T> {
-    if let Some(here) = owner.here() {
-        if let Some(entry) = here.private().pop_ticketed(0, here.public(), 0, true) {
-            return PoolBox::handed_out(entry, ObjHome::Instance(here.private_ticket()));
-        }
-    }
-    get_instance_slow(owner)
-}
-
-#[cold]
-#[inline(never)]
-fn get_instance_slow<T>(owner: &ObjOwner<T>) -> PoolBox<T> {
-    let shared = owner.shared();
-    let entry = with_owner(owner, |local| {
-        get_in(local, || Slot::new_from(None, &shared.factory))
-    });
-    PoolBox::handed_out(entry, ObjHome::Instance(owner.ticket()))
-}
-
-/// Returns a reset object to the instance pool of `ticket`, giving the ticket back: into this
-/// thread's magazine when it can (nothing there runs user code), else by the general path.
-#[inline]
-pub(crate) fn put_instance<T>(ticket: ObjTicket<T>, entry: Entry<T>) {
-    let kept = ticket.try_redeem_here(entry, |entry, _, counters, cache| {
-        cache.push_ticketed(0, entry, counters, true)
-    });
-    if let Err((ticket, entry)) = kept {
-        put_instance_slow(ticket, entry);
-    }
-}
-
-/// [`put_instance`] off its hot path. Objects the pool lets go meanwhile (a full cache's spill
-/// that the shared queue cannot keep, or all of them once the pool is gone) are dropped after
-/// the ticket's window: their drops are user code.
-#[cold]
-#[inline(never)]
-fn put_instance_slow<T>(ticket: ObjTicket<T>, entry: Entry<T>) {
-    let dropped = ticket.redeem(|shared, access| match access {
-        Access::Here(counters, cache) => {
-            let bin = RefCell::new(Vec::new());
-            cache
-                .local(&shared.core, counters)
-                .dropping_into(&bin)
-                .put_tier(0, entry, true, true);
-            bin.into_inner()
-        }
-        Access::Elsewhere => {
-            let bin = RefCell::new(Vec::new());
-            <Local<'_, _>>::uncached(&shared.core)
-                .dropping_into(&bin)
-                .put_tier(0, entry, true, true);
-            bin.into_inner()
-        }
-        Access::Gone => vec![entry],
-    });
-    drop(dropped);
-}
-
-/// Counts `event` in the instance pool of `ticket`, giving the ticket back.
-pub(crate) fn count_instance<T>(ticket: ObjTicket<T>, event: ObjEvent) {
-    ticket.redeem(|shared, access| count_at(shared, access, event));
-}
-
-/// Counts `event` in the instance pool of `ticket`, which the caller keeps.
-pub(crate) fn count_through<T>(ticket: &ObjTicket<T>, event: ObjEvent) {
-    ticket.visit(|shared, access| count_at(shared, access, event));
-}
-
-fn count_at<T>(
-    shared: &ObjShared<T>,
-    access: Access<'_, Counters, SlotCache<Entry<T>>>,
-    event: ObjEvent,
-) {
-    match access {
-        Access::Here(counters, cache) => count_in(&mut cache.local(&shared.core, counters), event),
-        Access::Elsewhere => count_in(&mut <Local<'_, _>>::uncached(&shared.core), event),
-        Access::Gone => {}
     }
 }

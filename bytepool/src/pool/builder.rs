@@ -3,9 +3,9 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use super::shared::Shared;
 use super::vtable::instance_vtable;
 use super::BytePool;
+use crate::buf::Shared;
 use crate::cache::{Core, Tier, MAGAZINE_SLOTS};
 use crate::raw;
 use crate::ring::Ring;

@@ -3,20 +3,16 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use crate::buf::{BufferMut, Home};
+use crate::buf::{Block, BufferMut, ByteOwner, Home, Shared};
 use crate::cache::{Local, Shelf, SlotShelf};
 use crate::stats::{Event, Stats};
 use crate::tiers::{self, Tiers};
 use crate::{Error, PoolStats};
 
 mod builder;
-mod shared;
 mod vtable;
 
 pub use builder::Builder;
-pub(crate) use shared::{Block, ByteOwner, ByteTicket, Shared};
-#[doc(hidden)]
-pub use vtable::Vtable;
 use vtable::{acquire_in, lying_class_of, with_global};
 pub(crate) use vtable::{record_in_ring, vtable};
 

@@ -1,51 +1,15 @@
 //! How a handle reaches its pool ([`Vtable`]), and the operations behind it: a get and a
 //! return through a process-wide pool's thread cache, or through an instance pool's ticket.
 
-use std::fmt;
 use std::marker::PhantomData;
 
-use super::shared::{Block, ByteTicket, Shared};
+use crate::buf::{Acquired, Block, ByteTicket, Shared, Vtable};
 use crate::cache::{CacheLocal, Core, Local, Shelf, SlotCache};
 use crate::raw::{self, Access};
 use crate::ring::Ring;
 use crate::stats::Counters;
 use crate::tiers::Tiers;
 use crate::Error;
-
-/// A block just handed out by a process-wide pool, and the vtable of its tier.
-pub(crate) type Acquired = (Block, &'static Vtable);
-
-/// What a type-erased handle knows about its block: the block's tier, and `T`'s functions.
-/// Each tier of a tier set has its own ([`Vtable::tier`], listed in `Tiers::__VTABLES`), and
-/// blocks above the largest tier share one more.
-///
-/// A handle of `T`'s process-wide pool holds its block's vtable: each tier's release is its
-/// own function with the tier a constant in it, taking nothing but the block, so a handle's
-/// drop passes no pool and the release does not compute the tier (a chain of dependent
-/// instructions on the address of the store that refills the magazine). A handle of an
-/// instance pool holds a ticket instead, whose pool holds `T`'s untiered vtable; its release
-/// computes the tier from the block's length.
-#[doc(hidden)]
-pub struct Vtable {
-    /// The block's tier (its length is exactly that tier's size); `None` above the largest.
-    pub(crate) tier: Option<usize>,
-    pub(crate) sizes: &'static [usize],
-    /// Takes back a block of this tier to `T`'s process-wide pool.
-    pub(crate) release_global: fn(Block),
-    /// A block of at least `len` bytes from `T`'s process-wide pool, counted.
-    pub(crate) acquire_global: fn(usize) -> Result<Acquired, Error>,
-    /// Counts a block of `T`'s process-wide pool leaving it for good.
-    pub(crate) detach_global: fn(),
-    /// Takes back a block to the instance pool of the ticket, giving the ticket back.
-    pub(crate) release_instance: fn(ByteTicket, Block),
-    /// Takes back a block to the instance pool of the ticket, which the handle keeps (the
-    /// block it outgrew).
-    pub(crate) give_back_instance: fn(&ByteTicket, Block),
-    /// A block of at least `len` bytes from the instance pool of the ticket, counted.
-    pub(crate) acquire_instance: fn(&ByteTicket, usize) -> Result<Block, Error>,
-    /// Counts a block leaving the instance pool of the ticket for good; gives the ticket back.
-    pub(crate) detach_instance: fn(ByteTicket),
-}
 
 impl Vtable {
     /// The vtable of tier `TIER` of `T` (`define_tiers!` lists one per tier in
@@ -67,14 +31,6 @@ impl Vtable {
             acquire_instance: acquire_instance::<T>,
             detach_instance: detach_instance::<T>,
         }
-    }
-}
-
-impl fmt::Debug for Vtable {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Vtable")
-            .field("tier", &self.tier)
-            .finish_non_exhaustive()
     }
 }
 
