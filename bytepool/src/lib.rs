@@ -134,8 +134,7 @@ struct ReadmeDoctests;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::cache::{Attached, Magazine, ThreadCache};
-    #[cfg(not(loom))]
-    pub use crate::raw::{Anchored, Keeper};
+    pub use crate::sync::generated::*;
 
     pub use crate::stats::{Counted, Inline};
     /// A byte pool's thread cache, unsized (what `Tiers::__with_cache` lends), keeping its
@@ -156,17 +155,11 @@ pub mod __private {
     /// A typed pool's thread cache with its one tier (what `#[derive(Pooled)]` declares).
     pub type ObjectCache<T> = ThreadCache<Entry<T>, Counted, [Magazine<Entry<T>>; 1]>;
 
-    #[cfg(not(loom))]
-    pub use std::sync::OnceLock;
-
     pub use crate::__global_static as global_static;
     pub use crate::__pooled_fallback_items as pooled_fallback_items;
     pub use crate::__pooled_items as pooled_items;
     pub use crate::__thread_cache as thread_cache;
     pub use crate::__tiers_items as tiers_items;
-
-    #[cfg(loom)]
-    pub use loom;
 }
 
 /// The hidden methods of a generated `Tiers` impl: the process-wide pool and the thread cache.
@@ -233,63 +226,6 @@ macro_rules! __pooled_items {
             $crate::__private::thread_cache!($crate::__private::ObjectCache<$name>, __f)
         }
     };
-}
-
-/// A `&'static` to a value created on first use (the one std/loom switch for the generated
-/// process-wide pools: loom's statics are reset for every model execution).
-#[doc(hidden)]
-#[macro_export]
-#[cfg(not(loom))]
-macro_rules! __global_static {
-    ($ty:ty = $init:expr) => {{
-        static __STATIC: $crate::__private::OnceLock<$ty> = $crate::__private::OnceLock::new();
-        __STATIC.get_or_init(|| $init)
-    }};
-}
-
-#[doc(hidden)]
-#[macro_export]
-#[cfg(loom)]
-macro_rules! __global_static {
-    ($ty:ty = $init:expr) => {{
-        $crate::__private::loom::lazy_static! {
-            static ref __STATIC: $ty = $init;
-        }
-        &*__STATIC
-    }};
-}
-
-/// Runs `$f` with the calling thread's cache of type `$ty`: a destructor-free thread-local,
-/// next to the thread-local [`Keeper`](crate::raw::Keeper) that links it to its pool and
-/// empties it at thread exit. Always `Some` (the `Option` is for loom, whose thread-locals can
-/// be destroyed).
-#[doc(hidden)]
-#[macro_export]
-#[cfg(not(loom))]
-macro_rules! __thread_cache {
-    ($ty:ty, $f:expr) => {{
-        fn __hold(attached: <$ty as $crate::__private::Anchored>::Target) -> bool {
-            $crate::__private::Keeper::hold(&__KEEPER, &__CACHE, attached)
-        }
-        ::std::thread_local! {
-            static __CACHE: $ty = const { $crate::__private::ThreadCache::new(__hold) };
-            static __KEEPER: $crate::__private::Keeper<$ty> =
-                const { $crate::__private::Keeper::new() };
-        }
-        $crate::__private::core::option::Option::Some(__CACHE.with(|__cache| $f(__cache)))
-    }};
-}
-
-#[doc(hidden)]
-#[macro_export]
-#[cfg(loom)]
-macro_rules! __thread_cache {
-    ($ty:ty, $f:expr) => {{
-        $crate::__private::loom::thread_local! {
-            static __CACHE: $ty = $crate::__private::ThreadCache::new();
-        }
-        __CACHE.try_with(|__cache| $f(__cache)).ok()
-    }};
 }
 
 /// Stub items emitted next to a compile error, so one mistake gives one diagnostic.

@@ -5,12 +5,10 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::Mutex;
 
 use crossbeam_utils::atomic::AtomicCell;
-use crossbeam_utils::Backoff;
 
-use crate::sync::{fence, AtomicUsize, Ordering};
+use crate::sync::{fence, lock, AtomicUsize, Backoff, Mutex, MutexGuard, Ordering};
 
 /// A bounded ring that keeps the newest `capacity` elements.
 ///
@@ -269,10 +267,10 @@ impl<T> LockedRingQueue<T> {
         }
     }
 
-    fn items(&self) -> std::sync::MutexGuard<'_, VecDeque<T>> {
+    fn items(&self) -> MutexGuard<'_, VecDeque<T>> {
         // A panic cannot leave the deque inconsistent (no user code runs under the lock except
         // `Clone` in `peek`/`to_vec`, which does not mutate it), so poisoning is ignored.
-        self.items.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.items)
     }
 
     /// Removes and returns the oldest element.
@@ -335,7 +333,7 @@ impl<T: Clone + Send> Ring<T> for LockedRingQueue<T> {
 
 impl<T: fmt::Debug> fmt::Debug for LockedRingQueue<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let items = self.items.lock().unwrap_or_else(|e| e.into_inner());
+        let items = self.items();
         f.debug_list().entries(items.iter()).finish()
     }
 }

@@ -45,6 +45,50 @@ macro_rules! const_unless_loom {
 }
 pub(crate) use const_unless_loom;
 
+/// Whether this is a loom build: sizes that loom explores state by state (a ring of recent
+/// lengths, the buckets of a life's slot table, the counts in a length word) are kept small
+/// there, and what loom does not model (exit work of a thread) is skipped.
+pub(crate) const LOOM: bool = cfg!(loom);
+
+/// Declares a static built at compile time; under loom, built on first use in each model
+/// execution (loom's atomics and locks are neither `const` nor shared across executions).
+/// Either way `&*NAME` is the `&'static` value.
+macro_rules! static_init {
+    ($(#[$attr:meta])* static $name:ident: $ty:ty = $init:expr;) => {
+        #[cfg(not(loom))]
+        $(#[$attr])*
+        static $name: $ty = $init;
+        #[cfg(loom)]
+        loom::lazy_static! {
+            $(#[$attr])*
+            static ref $name: $ty = $init;
+        }
+    };
+    ($(#[$attr:meta])* pub(crate) static $name:ident: $ty:ty = $init:expr;) => {
+        #[cfg(not(loom))]
+        $(#[$attr])*
+        pub(crate) static $name: $ty = $init;
+        #[cfg(loom)]
+        loom::lazy_static! {
+            $(#[$attr])*
+            pub(crate) static ref $name: $ty = $init;
+        }
+    };
+}
+pub(crate) use static_init;
+
+/// `N` atomics at zero, in a `const` context where std allows it.
+macro_rules! zeroed_atomics {
+    ($atomic:ident; $n:expr) => {{
+        #[cfg(not(loom))]
+        let atomics = [const { $atomic::new(0) }; $n];
+        #[cfg(loom)]
+        let atomics = std::array::from_fn(|_| $atomic::new(0));
+        atomics
+    }};
+}
+pub(crate) use zeroed_atomics;
+
 /// Waits a moment in a retry loop (under loom, lets another thread run).
 pub(crate) fn spin() {
     #[cfg(not(loom))]
@@ -189,4 +233,73 @@ mod loom_queue {
             self.items.lock().unwrap().len()
         }
     }
+}
+
+/// What the code that `define_tiers!` and `#[derive(Pooled)]` generate reaches through
+/// `bytepool::__private`, std's or loom's.
+pub(crate) mod generated {
+    #[cfg(loom)]
+    pub use loom;
+    #[cfg(not(loom))]
+    pub use std::sync::OnceLock;
+
+    #[cfg(not(loom))]
+    pub use crate::raw::{Anchored, Keeper};
+}
+
+/// A `&'static` to a value created on first use (the one std/loom switch for the generated
+/// process-wide pools: loom's statics are reset for every model execution).
+#[doc(hidden)]
+#[macro_export]
+#[cfg(not(loom))]
+macro_rules! __global_static {
+    ($ty:ty = $init:expr) => {{
+        static __STATIC: $crate::__private::OnceLock<$ty> = $crate::__private::OnceLock::new();
+        __STATIC.get_or_init(|| $init)
+    }};
+}
+
+#[doc(hidden)]
+#[macro_export]
+#[cfg(loom)]
+macro_rules! __global_static {
+    ($ty:ty = $init:expr) => {{
+        $crate::__private::loom::lazy_static! {
+            static ref __STATIC: $ty = $init;
+        }
+        &*__STATIC
+    }};
+}
+
+/// Runs `$f` with the calling thread's cache of type `$ty`: a destructor-free thread-local,
+/// next to the thread-local [`Keeper`](crate::raw::Keeper) that links it to its pool and
+/// empties it at thread exit. Always `Some` (the `Option` is for loom, whose thread-locals can
+/// be destroyed).
+#[doc(hidden)]
+#[macro_export]
+#[cfg(not(loom))]
+macro_rules! __thread_cache {
+    ($ty:ty, $f:expr) => {{
+        fn __hold(attached: <$ty as $crate::__private::Anchored>::Target) -> bool {
+            $crate::__private::Keeper::hold(&__KEEPER, &__CACHE, attached)
+        }
+        ::std::thread_local! {
+            static __CACHE: $ty = const { $crate::__private::ThreadCache::new(__hold) };
+            static __KEEPER: $crate::__private::Keeper<$ty> =
+                const { $crate::__private::Keeper::new() };
+        }
+        $crate::__private::core::option::Option::Some(__CACHE.with(|__cache| $f(__cache)))
+    }};
+}
+
+#[doc(hidden)]
+#[macro_export]
+#[cfg(loom)]
+macro_rules! __thread_cache {
+    ($ty:ty, $f:expr) => {{
+        $crate::__private::loom::thread_local! {
+            static __CACHE: $ty = $crate::__private::ThreadCache::new();
+        }
+        __CACHE.try_with(|__cache| $f(__cache)).ok()
+    }};
 }

@@ -42,8 +42,7 @@ pub struct Buffer {
 impl Buffer {
     /// [`BufferMut::freeze`] from the handle's parts. `freeze` takes the handle apart first:
     /// copying it whole, just after it was written field by field, made the compiler read it
-    /// with 16-byte loads, which cannot be forwarded from the 8-byte stores that wrote it
-    /// (perf: half of `freeze`'s samples).
+    /// with 16-byte loads, which cannot be forwarded from the 8-byte stores that wrote it.
     ///
     /// A free slot is the fast path, inlined into the caller; making a slot is a cold call
     /// that gets the parts too, so the fast path keeps nothing alive across a call.

@@ -6,8 +6,31 @@ use std::cell::{Cell, RefCell};
 use super::{Core, Magazine, POOLING};
 use crate::raw::Kept;
 use crate::stats::Counted;
-use crate::stats::{Counters, Event};
+use crate::stats::{Counters, Event, Writers};
 use crate::Error;
+
+/// A magazine move that is no hit or put of its own: the operation counted it already, or
+/// it is a batch moving between the magazine and the shared tier.
+const UNCOUNTED: bool = false;
+
+/// Where a block that comes back to a pool comes from.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Origin {
+    /// The pool handed it out: its return lowers `outstanding`.
+    HandedOut,
+    /// A value given to the pool (`put`), counted as a foreign put: `outstanding` stays.
+    Foreign,
+}
+
+impl Origin {
+    /// What taking the block back does to `outstanding`.
+    fn outstanding_delta(self) -> i64 {
+        match self {
+            Origin::HandedOut => -1,
+            Origin::Foreign => 0,
+        }
+    }
+}
 
 /// What one pool operation works with: the shared pool, a counter block and, with a cache,
 /// this thread's magazines.
@@ -82,10 +105,14 @@ impl<'a, B: Kept, M: Shelf<B>> Local<'a, B, M> {
         self
     }
 
-    /// Whether `counters` is written by this thread only.
+    /// Who writes `counters`: this thread alone, with a cache.
     #[inline]
-    pub(crate) fn exclusive(&self) -> bool {
-        self.cached.is_some()
+    pub(crate) fn writers(&self) -> Writers {
+        if self.cached.is_some() {
+            Writers::One
+        } else {
+            Writers::Many
+        }
     }
 
     /// This thread's magazines, with a cache.
@@ -97,21 +124,20 @@ impl<'a, B: Kept, M: Shelf<B>> Local<'a, B, M> {
     #[inline]
     pub(crate) fn count(&self, event: Event, stats: bool) {
         if stats {
-            self.counters.count(event, self.exclusive());
+            self.counters.count(event, self.writers());
         }
     }
 
-    /// Publishes the effect on `outstanding` of an operation that handed out (`+1`) or took
-    /// back (`-1`) a buffer. A thread with a cache publishes only at slow-path events (`slow`),
-    /// computing its net from its own counters; the shared context publishes every operation.
+    /// Publishes the effect on `outstanding` of an operation on a slow path that handed out
+    /// (`+1`) or took back (`-1`) a buffer. A thread with a cache publishes its net from its
+    /// own counters (its hot paths publish nothing); the shared context publishes `delta`.
     #[inline]
-    fn track(&self, delta: i64, slow: bool, stats: bool) {
+    fn track(&self, delta: i64, stats: bool) {
         if !stats {
             return;
         }
         match self.cached {
-            Some(cached) if slow => publish_net(self.core, self.counters, cached.flushed),
-            Some(_) => {}
+            Some(cached) => publish_net(self.core, self.counters, cached.flushed),
             None => self.core.registry.flush_outstanding(delta),
         }
     }
@@ -178,38 +204,37 @@ impl<'a, B: Kept, M: Shelf<B>> Local<'a, B, M> {
             None => (alloc(shared_tier.size)?, Event::Miss(tier)),
         };
         self.count(event, stats);
-        self.track(1, true, stats);
+        self.track(1, stats);
         Ok(block)
     }
 
-    /// Takes back a block of tier `tier`; `returned` is false for a foreign `put`, which does
-    /// not change `outstanding`.
+    /// Takes back a block of tier `tier`, from `origin`.
     #[inline]
-    pub(crate) fn put_tier(&mut self, tier: usize, block: B, returned: bool, stats: bool) {
+    pub(crate) fn put_tier(&mut self, tier: usize, block: B, origin: Origin, stats: bool) {
         if POOLING {
             if let Some(mags) = self.mags() {
                 match mags.push(tier, block, stats) {
                     Ok(()) => return,
-                    Err(back) => return self.put_tier_slow(tier, back, returned, stats),
+                    Err(back) => return self.put_tier_slow(tier, back, origin, stats),
                 }
             }
         }
-        self.put_tier_slow(tier, block, returned, stats);
+        self.put_tier_slow(tier, block, origin, stats);
     }
 
     #[inline(never)]
-    fn put_tier_slow(&mut self, tier: usize, block: B, returned: bool, stats: bool) {
+    fn put_tier_slow(&mut self, tier: usize, block: B, origin: Origin, stats: bool) {
         // Settle the counts first: a block the tier cannot keep is dropped below, and a user
         // `Drop` that panics must leave the counters right.
         self.count(Event::Put(tier), stats);
-        self.track(-i64::from(returned), true, stats);
+        self.track(origin.outstanding_delta(), stats);
         // Held while the magazine spills, which frees what the shared tier cannot keep.
         let block = self.unkept(tier, block, stats);
         if let Some(mags) = self.mags().filter(|_| POOLING) {
             // The magazine is full (or disabled): spill half of it in one visit.
             mags.settle(tier);
             mags.spill_half(tier, |spilled| self.park_or_free(tier, spilled, stats));
-            if let Err(back) = mags.push(tier, block.keep(), false) {
+            if let Err(back) = mags.push(tier, block.keep(), UNCOUNTED) {
                 self.park_or_free(tier, back, stats);
             }
         } else {
@@ -233,7 +258,7 @@ impl<'a, B: Kept, M: Shelf<B>> Local<'a, B, M> {
             counters: self.counters,
             bin: self.bin,
             tier,
-            exclusive: self.exclusive(),
+            writers: self.writers(),
             stats,
         }
     }
@@ -241,13 +266,13 @@ impl<'a, B: Kept, M: Shelf<B>> Local<'a, B, M> {
     /// Counts a block served above the largest tier (allocated by the caller).
     pub(crate) fn got_oversize(&mut self, stats: bool) {
         self.count(Event::Oversize, stats);
-        self.track(1, true, stats);
+        self.track(1, stats);
     }
 
     /// Counts a block above the largest tier coming back (freed by the caller).
     pub(crate) fn put_oversize(&mut self, stats: bool) {
         self.count(Event::UntieredPut, stats);
-        self.track(-1, true, stats);
+        self.track(-1, stats);
     }
 
     /// Counts a block of tier `tier` that came back but cannot be kept (its reset panicked,
@@ -256,26 +281,26 @@ impl<'a, B: Kept, M: Shelf<B>> Local<'a, B, M> {
         self.count(Event::Put(tier), stats);
         self.count(Event::Discard, stats);
         self.count(Event::Freed(tier), stats);
-        self.track(-1, true, stats);
+        self.track(-1, stats);
     }
 
     /// Counts a buffer leaving the pool for good.
     pub(crate) fn detach(&mut self, stats: bool) {
         self.count(Event::Detach, stats);
-        self.track(-1, true, stats);
+        self.track(-1, stats);
     }
 
     /// Frees this thread's idle buffers of every tier; returns the bytes freed. As in
     /// [`Core::trim`], each block is counted before it is dropped.
     pub(crate) fn trim_cache(&mut self) -> usize {
-        let exclusive = self.exclusive();
+        let writers = self.writers();
         let Some(mags) = self.mags() else {
             return 0;
         };
         let mut bytes = 0;
         for tier in 0..mags.tiers() {
             mags.drain(tier, |block| {
-                self.counters.count(Event::Freed(tier), exclusive);
+                self.counters.count(Event::Freed(tier), writers);
                 bytes += self.core.tiers[tier].size;
                 drop(block);
             });
@@ -295,7 +320,7 @@ struct Unkept<'a, B> {
     /// Where it goes instead of being dropped (see `Local::bin`).
     bin: Option<&'a RefCell<Vec<B>>>,
     tier: usize,
-    exclusive: bool,
+    writers: Writers,
     stats: bool,
 }
 
@@ -316,9 +341,9 @@ impl<B> Drop for Unkept<'_, B> {
         if self.stats {
             // Passthrough frees without discarding: a pool would have kept it.
             if POOLING {
-                self.counters.count(Event::Discard, self.exclusive);
+                self.counters.count(Event::Discard, self.writers);
             }
-            self.counters.count(Event::Freed(self.tier), self.exclusive);
+            self.counters.count(Event::Freed(self.tier), self.writers);
         }
         match self.bin {
             Some(bin) => bin.borrow_mut().push(block),

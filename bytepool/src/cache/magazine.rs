@@ -9,7 +9,7 @@ use super::Attached;
 use super::{Core, Event};
 use crate::raw::{Kept, Stack};
 use crate::stats::{Counted, Length};
-use crate::stats::{TierCounters, STANDIN};
+use crate::stats::{TierCounters, Writers, STANDIN};
 use crate::sync::const_unless_loom;
 
 /// The most blocks of one tier a thread's cache keeps (a power of two).
@@ -77,8 +77,8 @@ impl<B: Kept, L: Length> Magazine<B, L> {
         let counters = &core.registry.shared;
         self.drain(|block| {
             if let Err(block) = core.tiers[tier].park(block) {
-                counters.count(Event::Discard, false);
-                counters.count(Event::Freed(tier), false);
+                counters.count(Event::Discard, Writers::Many);
+                counters.count(Event::Freed(tier), Writers::Many);
                 drop(block);
             }
         });

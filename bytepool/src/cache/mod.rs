@@ -11,7 +11,7 @@
 //! is handed back to the shared tiers.
 
 use crate::ring::Ring;
-use crate::stats::{Event, Registry};
+use crate::stats::{Event, Lengths, Registry, Writers};
 use crate::sync::{AtomicUsize, LazyQueue, Ordering};
 
 mod local;
@@ -20,10 +20,11 @@ mod slot;
 mod thread_cache;
 
 pub(crate) use local::Local;
-pub(crate) use local::{CacheLocal, Shelf};
+pub(crate) use local::{CacheLocal, Origin, Shelf};
 pub use magazine::Magazine;
 pub(crate) use magazine::MAGAZINE_SLOTS;
 pub(crate) use slot::{SlotCache, SlotShelf};
+pub(crate) use thread_cache::run_global;
 pub use thread_cache::{Attached, ThreadCache};
 
 /// `false` under the `passthrough` feature: nothing is ever kept idle.
@@ -43,7 +44,7 @@ impl<B> Core<B> {
     pub(crate) fn new(
         tiers: Box<[Tier<B>]>,
         ring: Option<Box<dyn Ring<usize> + Send + Sync>>,
-        lengths: bool,
+        lengths: Lengths,
     ) -> Self {
         Core {
             registry: Registry::new(tiers.len(), lengths),
@@ -62,7 +63,7 @@ impl<B> Core<B> {
             // At most the blocks idle now: a `Drop` that returns new blocks to this pool could
             // otherwise keep the loop going for ever.
             for block in (0..tier.idle_len()).map_while(|_| tier.unpark()) {
-                self.registry.shared.count(Event::Freed(t), false);
+                self.registry.shared.count(Event::Freed(t), Writers::Many);
                 bytes += tier.size;
                 drop(block);
             }
@@ -85,7 +86,9 @@ impl<B> Core<B> {
             if self.tiers[t].park(make()).is_err() {
                 break;
             }
-            self.registry.shared.count(Event::Prewarmed(t), false);
+            self.registry
+                .shared
+                .count(Event::Prewarmed(t), Writers::Many);
         }
     }
 }

@@ -18,7 +18,7 @@ use super::local::{Cached, Shelf};
 use super::{Core, Local, MAGAZINE_SLOTS, POOLING};
 use crate::raw::{Kept, Reclaim, Stack};
 use crate::stats::Beside;
-use crate::stats::{Counters, Event, TierCounters};
+use crate::stats::{Counters, Event, TierCounters, Writers};
 
 /// One thread's magazines for an instance pool, and its positions in its counter block.
 pub(crate) struct SlotCache<B: Kept + 'static> {
@@ -98,7 +98,8 @@ impl<B: Kept + 'static> SlotCache<B> {
     }
 
     /// The hot path of an instance get: a block of tier `tier` from this thread's magazine,
-    /// counted in `counters` (the slot's own) with `len` recorded, when `stats`. The caller
+    /// counted in `counters` (the slot's own) with the length `record` holds recorded, when
+    /// `stats`. The caller
     /// hands it out with a ticket that this pop counted (`Here::private_ticket`), taken before
     /// anything can panic: a ticket counted and never made would keep the pool alive.
     #[inline(always)]
@@ -106,14 +107,14 @@ impl<B: Kept + 'static> SlotCache<B> {
         &self,
         tier: usize,
         counters: &Counters,
-        len: usize,
+        record: Option<usize>,
         stats: bool,
     ) -> Option<B> {
         if !POOLING {
             return None;
         }
         let block = self.shelf(counters).take(tier, stats)?;
-        if stats {
+        if let (true, Some(len)) = (stats, record) {
             counters.recent.record_own(&self.recent_next, len);
         }
         Some(block)
@@ -152,8 +153,8 @@ impl<B: Kept + 'static> SlotCache<B> {
         for (t, tier) in core.tiers.iter().enumerate() {
             shelf.drain(t, |block| {
                 if let Err(block) = tier.park(block) {
-                    counters.count(Event::Discard, true);
-                    counters.count(Event::Freed(t), true);
+                    counters.count(Event::Discard, Writers::One);
+                    counters.count(Event::Freed(t), Writers::One);
                     garbage.push(block);
                 }
             });

@@ -139,6 +139,30 @@ impl<B> fmt::Debug for Attached<B> {
     }
 }
 
+/// Runs `f` in the calling thread's context of a process-wide pool (`core` returns it):
+/// through the thread's cache, which `with_cache` lends to the function it is given (it lends
+/// none while the thread exits), else in the shared context.
+pub(crate) fn run_global<B: Kept, L: Length, R>(
+    core: fn() -> &'static Core<B>,
+    with_cache: impl FnOnce(&mut dyn FnMut(&ThreadCache<B, L>)) -> Option<()>,
+    f: impl FnOnce(&mut CacheLocal<'_, B, L>) -> R,
+) -> R {
+    let mut f = Some(f);
+    let mut done = None;
+    with_cache(&mut |cache| {
+        if let Some(f) = f.take() {
+            done = Some(cache.run(core, f));
+        }
+    });
+    match (done, f) {
+        (Some(done), _) => done,
+        (None, Some(f)) => f(&mut Local::uncached(core())),
+        (None, None) => {
+            unreachable!("the thread cache consumed the operation without finishing it")
+        }
+    }
+}
+
 // Every method here is crate-private, like the bound.
 #[allow(private_bounds)]
 impl<B: Kept, L: Length> ThreadCache<B, L> {
@@ -223,21 +247,22 @@ impl<B: Kept, L: Length> ThreadCache<B, L> {
         self.recent.set(&STANDIN.recent);
     }
 
-    /// The hot path of a get: a block of tier `tier` from this thread's magazine, counted (and
-    /// `len` recorded when `record`). `None` sends the caller to the general path: the magazine
-    /// is empty or the cache is not attached yet.
+    /// The hot path of a get: a block of tier `tier` from this thread's magazine, counted when
+    /// `stats`, with the length `record` holds recorded (a typed pool's gets have none).
+    /// `None` sends the caller to the general path: the magazine is empty or the cache is not
+    /// attached yet.
     ///
-    /// A thread cache belongs to a process-wide pool, which has no shared ring, so `len` goes
-    /// to this thread's own ring.
+    /// A thread cache belongs to a process-wide pool, which has no shared ring, so the length
+    /// goes to this thread's own ring.
     #[inline]
-    pub(crate) fn pop(&self, tier: usize, len: usize, record: bool, stats: bool) -> Option<B> {
+    pub(crate) fn pop(&self, tier: usize, record: Option<usize>, stats: bool) -> Option<B> {
         if !POOLING {
             return None;
         }
         // A magazine that is not attached yet is empty, so this fails before `attached` is
         // needed.
         let block = self.mags.get(tier)?.pop(stats)?;
-        if stats && record {
+        if let (true, Some(len)) = (stats, record) {
             self.recent.get().record_own(&self.recent_next, len);
         }
         Some(block)

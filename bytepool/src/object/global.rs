@@ -5,11 +5,12 @@
 use std::mem;
 
 use super::handle::PoolBox;
-use super::home::{Entry, GlobalFns, Obj, ObjEvent, ObjHome, ObjShared, Release};
+use super::home::{Entry, GlobalFns, Obj, ObjEvent, ObjHome, ObjShared, Release, STATS};
 use super::ops::{count_in, get_in, OnUnwind};
 use super::{Pool, Pooled};
-use crate::cache::{Core, Local, Tier};
+use crate::cache::{run_global, Core, Local, Origin, Tier};
 use crate::raw::{Emplace, Slot};
+use crate::stats::Lengths;
 
 /// `T`'s functions, in a `'static` a pool's state points at.
 pub(crate) struct Fns<T>(T);
@@ -42,7 +43,7 @@ fn reset_and_put<T: Pooled>(shared: &ObjShared<T>, mut slot: Box<Slot<Obj<T>>>) 
     let counted = OnUnwind(Some(|| shared.count_global(ObjEvent::DropReturned)));
     T::reset(&mut slot.value.value);
     counted.disarm();
-    put_global::<T>(Entry(slot), true);
+    put_global::<T>(Entry(slot), Origin::HandedOut);
 }
 
 #[inline(never)]
@@ -53,16 +54,7 @@ fn reset_and_put_out_of_line<T: Pooled>(shared: &ObjShared<T>, slot: Box<Slot<Ob
 /// Runs `f` in the calling thread's cache of `T`'s process-wide pool, or uncached.
 #[inline]
 fn with_local<T: Pooled, R>(f: impl FnOnce(&mut Local<'_, Entry<T>>) -> R) -> R {
-    let mut f = Some(f);
-    if let Some(Some(done)) =
-        T::__with_cache(|cache| f.take().map(|f| cache.run(global_core::<T>, f)))
-    {
-        return done;
-    }
-    match f.take() {
-        Some(f) => f(&mut <Local<'_, _>>::uncached(global_core::<T>())),
-        None => unreachable!("the thread cache consumed the operation without finishing it"),
-    }
+    run_global(global_core::<T>, |run| T::__with_cache(run), f)
 }
 
 fn global_shared<T: Pooled>() -> &'static ObjShared<T> {
@@ -76,7 +68,7 @@ fn global_core<T: Pooled>() -> &'static Core<Entry<T>> {
 /// An object of `T`'s process-wide pool: the calling thread's magazine, or the general path.
 #[inline]
 fn get_global<T: Pooled>() -> Entry<T> {
-    match T::__with_cache(|cache| cache.pop(0, 0, false, true)) {
+    match T::__with_cache(|cache| cache.pop(0, None, STATS)) {
         Some(Some(entry)) => entry,
         _ => get_global_slow::<T>(),
     }
@@ -99,19 +91,19 @@ pub(crate) fn take<T: Pooled>() -> PoolBox<T> {
 /// Puts an object back into `T`'s process-wide pool: the calling thread's magazine when it
 /// has room (and the object was handed out, not a foreign put), the general path otherwise.
 #[inline(always)]
-fn put_global<T: Pooled>(entry: Entry<T>, returned: bool) {
+fn put_global<T: Pooled>(entry: Entry<T>, origin: Origin) {
     let mut entry = Some(entry);
-    if returned {
-        T::__with_cache(|cache| cache.push(0, &mut entry, true));
+    if origin == Origin::HandedOut {
+        T::__with_cache(|cache| cache.push(0, &mut entry, STATS));
     }
     if let Some(entry) = entry {
-        put_global_slow::<T>(entry, returned);
+        put_global_slow::<T>(entry, origin);
     }
 }
 
 #[inline(never)]
-fn put_global_slow<T: Pooled>(entry: Entry<T>, returned: bool) {
-    with_local::<T, _>(|local| local.put_tier(0, entry, returned, true));
+fn put_global_slow<T: Pooled>(entry: Entry<T>, origin: Origin) {
+    with_local::<T, _>(|local| local.put_tier(0, entry, origin, STATS));
 }
 
 impl<T: Pooled> Pool<T> {
@@ -122,7 +114,7 @@ impl<T: Pooled> Pool<T> {
     pub fn __new_global(capacity: usize, thread_cache: usize) -> Self {
         let tier = Tier::global(mem::size_of::<T>(), capacity, thread_cache);
         Pool::from_global(ObjShared {
-            core: Core::new(Box::new([tier]), None, false),
+            core: Core::new(Box::new([tier]), None, Lengths::Unrecorded),
             factory: Emplace::new(T::__new),
             reset: Box::new(T::reset),
             release_global: Fns::<T>::RELEASE,

@@ -5,9 +5,12 @@
 
 use std::fmt;
 
-use crate::cache::{Core, SlotCache};
+use crate::cache::{Core, Origin, SlotCache};
 use crate::raw::{Emplace, Homed, Kept, Owner, Slot, Ticket};
 use crate::stats::Counters;
+
+/// Typed pools always keep statistics (a tier set's `Tiers::STATS` can turn a byte pool's off).
+pub(crate) const STATS: bool = true;
 
 pub(crate) type Resetter<T> = Box<dyn Fn(&mut T) + Send + Sync>;
 
@@ -105,7 +108,7 @@ impl<T> AsRef<Core<Entry<T>>> for ObjShared<T> {
 /// What a process-wide pool's [`Pool`] methods and handles call, for its `T`.
 pub(crate) struct GlobalFns<T: 'static> {
     pub(crate) get: fn() -> Entry<T>,
-    pub(crate) put: fn(Entry<T>, bool),
+    pub(crate) put: fn(Entry<T>, Origin),
     pub(crate) count: fn(ObjEvent),
     pub(crate) trim_cache: fn() -> usize,
     /// The pool's state, as its handles' `'static` home.

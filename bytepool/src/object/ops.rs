@@ -3,8 +3,8 @@
 
 use std::cell::RefCell;
 
-use super::home::{Entry, Obj, ObjEvent, ObjOwner, ObjShared, ObjTicket};
-use crate::cache::{Local, Shelf, SlotCache, SlotShelf};
+use super::home::{Entry, Obj, ObjEvent, ObjOwner, ObjShared, ObjTicket, STATS};
+use crate::cache::{Local, Origin, Shelf, SlotCache, SlotShelf};
 use crate::raw::{Access, Slot};
 use crate::stats::{Counters, Event};
 
@@ -13,7 +13,7 @@ pub(crate) fn get_in<T, M: Shelf<Entry<T>>>(
     local: &mut Local<'_, Entry<T>, M>,
     make: impl FnOnce() -> Box<Slot<Obj<T>>>,
 ) -> Entry<T> {
-    let made = local.get_tier(0, true, |_| Ok(Entry(make())));
+    let made = local.get_tier(0, STATS, |_| Ok(Entry(make())));
     match made {
         Ok(entry) => entry,
         Err(err) => unreachable!("object factories do not fail: {err}"),
@@ -22,9 +22,9 @@ pub(crate) fn get_in<T, M: Shelf<Entry<T>>>(
 
 pub(crate) fn count_in<T, M: Shelf<Entry<T>>>(local: &mut Local<'_, Entry<T>, M>, event: ObjEvent) {
     match event {
-        ObjEvent::Detach => local.detach(true),
-        ObjEvent::DropReturned => local.drop_returned(0, true),
-        ObjEvent::ForeignPut => local.count(Event::ForeignPut, true),
+        ObjEvent::Detach => local.detach(STATS),
+        ObjEvent::DropReturned => local.drop_returned(0, STATS),
+        ObjEvent::ForeignPut => local.count(Event::ForeignPut, STATS),
     }
 }
 
@@ -46,7 +46,7 @@ pub(super) fn with_owner<T, R>(
 #[inline]
 pub(super) fn take_instance<T>(owner: &ObjOwner<T>) -> (Entry<T>, ObjTicket<T>) {
     if let Some(here) = owner.here() {
-        if let Some(entry) = here.private().pop_ticketed(0, here.public(), 0, true) {
+        if let Some(entry) = here.private().pop_ticketed(0, here.public(), None, STATS) {
             return (entry, here.private_ticket());
         }
     }
@@ -68,7 +68,7 @@ fn take_instance_slow<T>(owner: &ObjOwner<T>) -> (Entry<T>, ObjTicket<T>) {
 #[inline]
 pub(crate) fn put_instance<T>(ticket: ObjTicket<T>, entry: Entry<T>) {
     let kept = ticket.try_redeem_here(entry, |entry, _, counters, cache| {
-        cache.push_ticketed(0, entry, counters, true)
+        cache.push_ticketed(0, entry, counters, STATS)
     });
     if let Err((ticket, entry)) = kept {
         put_instance_slow(ticket, entry);
@@ -87,14 +87,14 @@ fn put_instance_slow<T>(ticket: ObjTicket<T>, entry: Entry<T>) {
             cache
                 .local(&shared.core, counters)
                 .dropping_into(&bin)
-                .put_tier(0, entry, true, true);
+                .put_tier(0, entry, Origin::HandedOut, STATS);
             bin.into_inner()
         }
         Access::Elsewhere => {
             let bin = RefCell::new(Vec::new());
             <Local<'_, _>>::uncached(&shared.core)
                 .dropping_into(&bin)
-                .put_tier(0, entry, true, true);
+                .put_tier(0, entry, Origin::HandedOut, STATS);
             bin.into_inner()
         }
         Access::Gone => vec![entry],

@@ -6,13 +6,13 @@ use std::mem;
 
 use super::handle::PoolBox;
 use super::home::{
-    release_global_never, Entry, GlobalFns, ObjEvent, ObjHome, ObjOwner, ObjShared, Resetter,
+    release_global_never, Entry, GlobalFns, ObjEvent, ObjHome, ObjOwner, ObjShared, Resetter, STATS,
 };
 use super::ops::{count_in, take_instance, with_owner};
 use super::{Reset, DEFAULT_CAPACITY, DEFAULT_THREAD_CACHE, MAX_THREAD_CACHE};
-use crate::cache::{Core, Tier};
+use crate::cache::{Core, Origin, Tier};
 use crate::raw::{Emplace, Owner, Slot};
-use crate::stats::Stats;
+use crate::stats::{Lengths, Stats};
 use crate::PoolStats;
 
 /// A bounded pool of `T` objects, reset when they come back.
@@ -210,11 +210,11 @@ impl<T: 'static> Pool<T> {
             Kind::Global(shared) => {
                 let global = Self::global_fns(shared);
                 (global.count)(ObjEvent::ForeignPut);
-                (global.put)(entry, false);
+                (global.put)(entry, Origin::Foreign);
             }
             Kind::Instance(owner) => with_owner(owner, |local| {
                 count_in(local, ObjEvent::ForeignPut);
-                local.put_tier(0, entry, false, true);
+                local.put_tier(0, entry, Origin::Foreign, STATS);
             }),
         }
     }
@@ -312,7 +312,7 @@ impl<T: 'static> PoolBuilder<T> {
     pub fn build(self) -> Pool<T> {
         let tier = Tier::instance(mem::size_of::<T>(), self.capacity, self.thread_cache);
         let shared = ObjShared {
-            core: Core::new(Box::new([tier]), None, false),
+            core: Core::new(Box::new([tier]), None, Lengths::Unrecorded),
             factory: self.factory,
             reset: self.reset,
             release_global: release_global_never::<T>,

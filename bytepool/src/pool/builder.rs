@@ -4,11 +4,12 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use super::vtable::instance_vtable;
-use super::BytePool;
+use super::{BytePool, Scope};
 use crate::buf::Shared;
 use crate::cache::{Core, Tier, MAGAZINE_SLOTS};
 use crate::raw;
 use crate::ring::Ring;
+use crate::stats::Lengths;
 use crate::tiers::{self, Tiers};
 
 /// Idle buffers a thread's cache keeps per tier, at most.
@@ -156,10 +157,10 @@ impl<T: Tiers> Builder<T> {
     /// ```
     #[must_use]
     pub fn build(self) -> BytePool<T> {
-        self.build_inner(false)
+        self.build_inner(Scope::Instance)
     }
 
-    pub(super) fn build_inner(self, global: bool) -> BytePool<T> {
+    pub(super) fn build_inner(self, scope: Scope) -> BytePool<T> {
         tiers::validate::<T>();
         let tiers = T::SIZES
             .iter()
@@ -170,14 +171,14 @@ impl<T: Tiers> Builder<T> {
                 let cache_limit = self
                     .thread_cache
                     .unwrap_or_else(|| (CACHE_BYTES / size).clamp(1, CACHE_MAX));
-                if global {
+                if scope == Scope::ProcessWide {
                     Tier::global(size, max_idle, cache_limit)
                 } else {
                     Tier::instance(size, max_idle, cache_limit)
                 }
             })
             .collect();
-        let core = Core::new(tiers, self.ring, true);
+        let core = Core::new(tiers, self.ring, Lengths::Recorded);
         for (t, &size) in T::SIZES.iter().enumerate() {
             core.prewarm(t, self.prewarm, || {
                 raw::alloc_zeroed(size).unwrap_or_else(|e| panic!("prewarming: {e}"))
@@ -188,7 +189,7 @@ impl<T: Tiers> Builder<T> {
             self.zero_on_release,
             instance_vtable::<T>(self.zero_on_release),
         );
-        BytePool::from_shared(shared, global)
+        BytePool::from_shared(shared, scope)
     }
 }
 

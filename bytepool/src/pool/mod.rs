@@ -4,7 +4,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use crate::buf::{Block, BufferMut, ByteOwner, Home, Shared};
-use crate::cache::{Local, Shelf, SlotShelf};
+use crate::cache::{Local, Origin, Shelf, SlotShelf};
 use crate::stats::{Event, Stats};
 use crate::tiers::{self, Tiers};
 use crate::{Error, PoolStats};
@@ -59,6 +59,15 @@ pub struct BytePool<T: Tiers> {
     _tiers: PhantomData<fn() -> T>,
 }
 
+/// Which kind of pool a builder makes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// A `Tiers` type's pool for the process (`T::pool()`): no life, its handles hold vtables.
+    ProcessWide,
+    /// A pool of its own, with a life that its handles hold tickets of.
+    Instance,
+}
+
 /// A process-wide pool's state, or an instance pool's life.
 enum Kind {
     /// `T::pool()`, in a static for the life of the process.
@@ -105,14 +114,13 @@ impl<T: Tiers> BytePool<T> {
     #[doc(hidden)]
     #[must_use]
     pub fn __new_global() -> Self {
-        Self::builder().build_inner(true)
+        Self::builder().build_inner(Scope::ProcessWide)
     }
 
-    fn from_shared(shared: Shared, global: bool) -> Self {
-        let kind = if global {
-            Kind::Global(Box::new(shared))
-        } else {
-            Kind::Instance(ByteOwner::new(shared, Shared::new_slot))
+    fn from_shared(shared: Shared, scope: Scope) -> Self {
+        let kind = match scope {
+            Scope::ProcessWide => Kind::Global(Box::new(shared)),
+            Scope::Instance => Kind::Instance(ByteOwner::new(shared, Shared::new_slot)),
         };
         BytePool {
             kind,
@@ -219,7 +227,7 @@ impl<T: Tiers> BytePool<T> {
     #[inline(always)]
     fn pop_cached(&self, len: usize) -> Option<(Block, usize)> {
         let tier = T::class_of(len)?;
-        let block = T::__with_cache(|cache| cache.pop(tier, len, true, T::STATS))??;
+        let block = T::__with_cache(|cache| cache.pop(tier, Some(len), T::STATS))??;
         if block.len() < len {
             lying_class_of::<T>(len, tier);
         }
@@ -238,7 +246,7 @@ impl<T: Tiers> BytePool<T> {
         let here = owner.here()?;
         let block = here
             .private()
-            .pop_ticketed(tier, here.public(), len, T::STATS)?;
+            .pop_ticketed(tier, here.public(), Some(len), T::STATS)?;
         // The pop took a ticket: the home holds it before anything can panic.
         let home = Home::instance(here.private_ticket());
         if block.len() < len {
@@ -426,7 +434,7 @@ fn put_in<T: Tiers, M: Shelf<Block>>(
 ) {
     local.count(Event::ForeignPut, T::STATS);
     match tier {
-        Some(tier) => local.put_tier(tier, block, false, T::STATS),
+        Some(tier) => local.put_tier(tier, block, Origin::Foreign, T::STATS),
         None => {
             local.count(Event::UntieredPut, T::STATS);
             local.count(Event::Discard, T::STATS);

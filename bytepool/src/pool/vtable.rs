@@ -4,7 +4,7 @@
 use std::marker::PhantomData;
 
 use crate::buf::{Acquired, Block, ByteTicket, Shared, Vtable};
-use crate::cache::{CacheLocal, Core, Local, Shelf, SlotCache};
+use crate::cache::{run_global, CacheLocal, Core, Local, Origin, Shelf, SlotCache};
 use crate::raw::{self, Access};
 use crate::ring::Ring;
 use crate::stats::Counters;
@@ -103,7 +103,7 @@ pub(crate) fn release_in<T: Tiers, M: Shelf<Block>>(
     tier: Option<usize>,
 ) {
     match tier {
-        Some(tier) => local.put_tier(tier, block, true, T::STATS),
+        Some(tier) => local.put_tier(tier, block, Origin::HandedOut, T::STATS),
         None => {
             local.put_oversize(T::STATS);
             drop(block);
@@ -162,16 +162,7 @@ pub(crate) fn record_in_ring<H>(
 pub(crate) fn with_global<T: Tiers, R>(
     f: impl FnOnce(&mut CacheLocal<'_, Block, T::__Length>) -> R,
 ) -> R {
-    let mut f = Some(f);
-    if let Some(Some(done)) =
-        T::__with_cache(|cache| f.take().map(|f| cache.run(global_core::<T>, f)))
-    {
-        return done;
-    }
-    match f.take() {
-        Some(f) => f(&mut Local::uncached(global_core::<T>())),
-        None => unreachable!("the thread cache consumed the operation without finishing it"),
-    }
+    run_global(global_core::<T>, |run| T::__with_cache(run), f)
 }
 
 pub(crate) fn global_shared<T: Tiers>() -> &'static Shared {

@@ -4,7 +4,19 @@
 use std::cell::Cell;
 
 use super::{LenWord, Stats, RECENT_SLOTS};
-use crate::sync::{const_unless_loom, fence, spin, AtomicU64, AtomicUsize, Ordering};
+use crate::sync::{
+    const_unless_loom, fence, spin, static_init, zeroed_atomics, AtomicU64, AtomicUsize, Ordering,
+};
+
+/// Who writes a counter block: one thread, with a plain load and store, or any, with
+/// `fetch_add`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Writers {
+    /// The block is a thread's own (its cache's, or its slot's in an instance pool).
+    One,
+    /// The pool's shared block.
+    Many,
+}
 
 /// The counters of one tier, in a [`Counters`] block. Aligned so that no two threads' blocks
 /// share a cache line (each thread writes its own block on every operation).
@@ -56,22 +68,15 @@ pub(crate) struct Recent {
 /// What a thread cache's hot path counts into while the cache is not attached to a counter
 /// block. Nothing is ever counted here (an unattached magazine is empty and full at once, so
 /// its pops and pushes fail before counting), but a pointer that is always valid spares every
-/// round trip a test and a bounds check: about 0.6 ns of a 128 B round trip, measured.
+/// round trip a test and a bounds check.
 #[derive(Debug)]
 pub(crate) struct Standin {
     pub(crate) tier: TierCounters,
     pub(crate) recent: Recent,
 }
 
-#[cfg(not(loom))]
-pub(crate) static STANDIN: Standin = Standin {
-    tier: TierCounters::new(),
-    recent: Recent::new(),
-};
-
-#[cfg(loom)]
-loom::lazy_static! {
-    pub(crate) static ref STANDIN: Standin = Standin {
+static_init! {
+    pub(crate) static STANDIN: Standin = Standin {
         tier: TierCounters::new(),
         recent: Recent::new(),
     };
@@ -115,8 +120,8 @@ impl TierCounters {
         self.seq.store(seq + 1, Ordering::Relaxed);
         fence(Ordering::Release);
         let (pops, pushes) = self.magazine.take_counts();
-        bump(&self.hits, pops, true);
-        bump(&self.puts, pushes, true);
+        bump(&self.hits, pops, Writers::One);
+        bump(&self.puts, pushes, Writers::One);
         self.seq.store(seq + 2, Ordering::Release);
     }
 
@@ -142,20 +147,12 @@ impl TierCounters {
 }
 
 impl Recent {
-    #[cfg(not(loom))]
-    const fn new() -> Self {
-        Recent {
-            slots: [const { AtomicUsize::new(0) }; RECENT_SLOTS],
-            pushes: AtomicUsize::new(0),
-        }
-    }
-
-    /// Loom's atomics cannot be made in a `const` block.
-    #[cfg(loom)]
-    fn new() -> Self {
-        Recent {
-            slots: std::array::from_fn(|_| AtomicUsize::new(0)),
-            pushes: AtomicUsize::new(0),
+    const_unless_loom! {
+        fn new() -> Self {
+            Recent {
+                slots: zeroed_atomics![AtomicUsize; RECENT_SLOTS],
+                pushes: AtomicUsize::new(0),
+            }
         }
     }
 
@@ -168,8 +165,7 @@ impl Recent {
     /// Records the length of a get that its block counts, by the one thread that writes the
     /// block. `next` is that thread's copy of the position (the block's count of gets): the
     /// slot's address comes from it without a load from the block, and the position is not
-    /// stored. Storing it measured 0.3 ns of a 128 B round trip in half of all processes,
-    /// depending on where the caller's stack lies (bit 4 of its address).
+    /// stored: storing it slowed the hot path, depending on where the caller's stack lies.
     #[inline]
     pub(crate) fn record_own(&self, next: &Cell<usize>, len: usize) {
         let at = next.get();
@@ -216,16 +212,16 @@ impl Counters {
         }
     }
 
-    /// Counts `event`. `exclusive` means only the calling thread ever writes this block, so a
+    /// Counts `event`. [`Writers::One`] means only the calling thread ever writes this block, so a
     /// plain load and store replace the read-modify-write.
     #[inline]
-    pub(crate) fn count(&self, event: Event, exclusive: bool) {
-        self.count_n(event, 1, exclusive);
+    pub(crate) fn count(&self, event: Event, writers: Writers) {
+        self.count_n(event, 1, writers);
     }
 
     /// Counts `n` occurrences of `event`.
     #[inline]
-    pub(crate) fn count_n(&self, event: Event, n: u64, exclusive: bool) {
+    pub(crate) fn count_n(&self, event: Event, n: u64, writers: Writers) {
         let counter = match event {
             Event::Hit(t) => &self.tiers[t].hits,
             Event::Miss(t) => &self.tiers[t].misses,
@@ -233,7 +229,7 @@ impl Counters {
             Event::Freed(t) => &self.tiers[t].freed,
             Event::Prewarmed(t) => &self.tiers[t].prewarmed,
             Event::Oversize => {
-                bump(&self.discarded, n, exclusive);
+                bump(&self.discarded, n, writers);
                 &self.oversize
             }
             Event::UntieredPut => &self.untiered_puts,
@@ -241,7 +237,7 @@ impl Counters {
             Event::Detach => &self.detached,
             Event::ForeignPut => &self.foreign_puts,
         };
-        bump(counter, n, exclusive);
+        bump(counter, n, writers);
     }
 
     /// Buffers handed out minus buffers taken back, by this block's counts alone (one thread's
@@ -360,10 +356,10 @@ impl Counters {
 }
 
 #[inline]
-fn bump(counter: &AtomicU64, n: u64, exclusive: bool) {
+fn bump(counter: &AtomicU64, n: u64, writers: Writers) {
     // `Release` (a plain store on x86) lets a snapshot's `Acquire` load of a later counter
     // see this one: see `Counters::add_releases_to`.
-    if exclusive {
+    if writers == Writers::One {
         counter.store(counter.load(Ordering::Relaxed) + n, Ordering::Release);
     } else {
         counter.fetch_add(n, Ordering::Release);

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::sync::{const_unless_loom, AtomicU64, Cell, Ordering};
+use crate::sync::{const_unless_loom, static_init, AtomicU64, Cell, Ordering, LOOM};
 
 /// How a [`Stack`]'s length word is laid out: the length alone ([`Inline`]), or the length
 /// and, above it, the counts of the stack's counted pops and pushes ([`Counted`], [`Beside`]),
@@ -167,15 +167,11 @@ impl Packing for Beside {
     const SETTLE: u64 = Counted::SETTLE;
 }
 
-/// The word of every [`Counted`] stack that keeps nothing: its length bits stay 0, because such
-/// a stack's limit is 0 (a push is refused before it stores) and a pop of length 0 stores
-/// nothing either. Private, so no stack can claim it.
-#[cfg(not(loom))]
-static UNBOUND: LenWord = LenWord::new();
-
-#[cfg(loom)]
-loom::lazy_static! {
-    static ref UNBOUND: LenWord = LenWord::new();
+static_init! {
+    /// The word of every [`Counted`] stack that keeps nothing: its length bits stay 0, because such
+    /// a stack's limit is 0 (a push is refused before it stores) and a pop of length 0 stores
+    /// nothing either. Private, so no stack can claim it.
+    static UNBOUND: LenWord = LenWord::new();
 }
 
 /// A [`Counted`] stack's length (the low [`LEN_BITS`](Self::LEN_BITS)) and, above it, how many
@@ -200,7 +196,7 @@ impl LenWord {
     const LEN_BITS: u32 = 8;
     const CLAIMED: u64 = 1 << (Self::LEN_BITS - 1);
     /// Small under loom, so that the models take counts out.
-    pub(crate) const POP_BITS: u32 = if cfg!(loom) { 2 } else { 28 };
+    pub(crate) const POP_BITS: u32 = if LOOM { 2 } else { 28 };
     const LEN_MASK: u64 = Self::CLAIMED - 1;
     const PUSHES_AT: u32 = Self::LEN_BITS;
     const POPS_AT: u32 = 64 - Self::POP_BITS;

@@ -12,20 +12,22 @@
 
 use std::fmt;
 
+use crate::sync::LOOM;
+
 mod counters;
 mod len_word;
 mod registry;
 
-pub(crate) use counters::{Counters, Event, Recent, TierCounters, STANDIN};
+pub(crate) use counters::{Counters, Event, Recent, TierCounters, Writers, STANDIN};
 pub(crate) use len_word::{Beside, LenWord, Length, Packing};
 pub use len_word::{Counted, Inline};
-pub(crate) use registry::Registry;
+pub(crate) use registry::{Lengths, Registry};
 
 /// How many recent request lengths a snapshot reports.
 pub const RECENT_LENGTHS: usize = 256;
 
 // Loom tracks every atomic; a short ring keeps models small.
-const RECENT_SLOTS: usize = if cfg!(loom) { 4 } else { RECENT_LENGTHS };
+const RECENT_SLOTS: usize = if LOOM { 4 } else { RECENT_LENGTHS };
 
 /// Reads a pool's statistics; implemented by every pool in this crate.
 ///
@@ -202,14 +204,20 @@ struct Bytes(usize);
 
 impl fmt::Display for Bytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const UNITS: [(usize, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
-        let text = UNITS
-            .iter()
-            .find(|(unit, _)| self.0 >= *unit && self.0 % unit == 0)
-            .map_or_else(
-                || format!("{} B", self.0),
-                |(unit, name)| format!("{} {name}", self.0 / unit),
-            );
+        let text = match whole_binary_unit(self.0) {
+            Some((count, unit)) => format!("{count} {unit}"),
+            None => format!("{} B", self.0),
+        };
         f.pad(&text)
     }
+}
+
+/// `bytes` as a whole number of the largest binary unit (GiB, MiB, KiB) that divides it, if
+/// any: `3072` is `(3, "KiB")`.
+pub(crate) fn whole_binary_unit(bytes: usize) -> Option<(usize, &'static str)> {
+    const UNITS: [(usize, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    UNITS
+        .iter()
+        .find(|&&(unit, _)| bytes >= unit && bytes % unit == 0)
+        .map(|&(unit, name)| (bytes / unit, name))
 }

@@ -5,6 +5,15 @@ use super::{Counters, Stats, TierStats, RECENT_LENGTHS};
 use crate::ring::Ring;
 use crate::sync::{lock, AtomicU64, Mutex, Ordering};
 
+/// Whether a pool's threads record the length of every get in their counter blocks.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Lengths {
+    /// Byte pools: for `Stats::recent_lengths` and the tier advisor.
+    Recorded,
+    /// Typed pools, whose objects have no length.
+    Unrecorded,
+}
+
 /// Every counter block of one pool, and its sampled `outstanding` peak.
 #[derive(Debug)]
 pub(crate) struct Registry {
@@ -17,7 +26,7 @@ pub(crate) struct Registry {
     high_water: AtomicU64,
     /// Whether the threads' blocks record the length of every get they count (byte pools;
     /// typed pools record no lengths).
-    lengths: bool,
+    lengths: Lengths,
 }
 
 /// Per-thread counter blocks. They are `&'static` so that a thread's cache can hold its block
@@ -32,7 +41,7 @@ struct Blocks {
 }
 
 impl Registry {
-    pub(crate) fn new(tiers: usize, lengths: bool) -> Self {
+    pub(crate) fn new(tiers: usize, lengths: Lengths) -> Self {
         Registry {
             lengths,
             shared: Counters::new(tiers),
@@ -75,7 +84,7 @@ impl Registry {
             block
                 .recent
                 .lengths(block.recent.pushes.load(Ordering::Acquire))
-        } else if self.lengths {
+        } else if self.lengths == Lengths::Recorded {
             block.recent.lengths(gets)
         } else {
             Vec::new()

@@ -45,8 +45,8 @@ pub(crate) use window::Access;
 use window::Entered;
 
 use crate::sync::{
-    lock, thread_local_const, AtomicBool, AtomicIsize, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize,
-    Mutex, Ordering,
+    lock, static_init, thread_local_const, AtomicBool, AtomicIsize, AtomicPtr, AtomicU64, AtomicU8,
+    AtomicUsize, Mutex, Ordering, LOOM,
 };
 
 /// What the owner's drop does with every slot, once it has the pool to itself.
@@ -82,21 +82,17 @@ fn is_live(state: u8) -> bool {
 /// Thread indices up to `usize::MAX - 2` fit: bucket `b` holds the slots of indices
 /// `2^b - 1 ..= 2^(b+1) - 2`. Loom's threads are few, and every bucket scanned is an atomic
 /// load for loom to explore.
-const BUCKETS: usize = if cfg!(loom) { 4 } else { usize::BITS as usize };
+const BUCKETS: usize = if LOOM { 4 } else { usize::BITS as usize };
 
 /// Every pool's `id` is different, for the life of the process, so a thread-local shortcut
 /// to a slot of a pool that is gone never matches a pool that lives. (Std's atomic even under
 /// loom: ids only need to differ, also across model executions.)
 static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
-/// The ids of the lives not yet freed. A life leaves it, under its lock, before it is freed, so
-/// whoever holds the lock and finds an id here may use that life until it lets go.
-#[cfg(not(loom))]
-static LIVES: Mutex<BTreeSet<u64>> = Mutex::new(BTreeSet::new());
-
-#[cfg(loom)]
-loom::lazy_static! {
-    static ref LIVES: Mutex<BTreeSet<u64>> = Mutex::new(BTreeSet::new());
+static_init! {
+    /// The ids of the lives not yet freed. A life leaves it, under its lock, before it is freed, so
+    /// whoever holds the lock and finds an id here may use that life until it lets go.
+    static LIVES: Mutex<BTreeSet<u64>> = Mutex::new(BTreeSet::new());
 }
 
 thread_local_const! {

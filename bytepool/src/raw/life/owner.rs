@@ -71,7 +71,7 @@ impl<S: Reclaim<P, Q>, P, Q> Owner<S, P, Q> {
     /// This thread's slot (made on first use), or `None` while the thread exits.
     #[inline(always)]
     pub(crate) fn here(&self) -> Option<Here<'_, S, P, Q>> {
-        let slot = self.life().mine(true)?;
+        let slot = self.life().mine_or_make()?;
         Some(Here { owner: self, slot })
     }
 

@@ -89,13 +89,21 @@ impl<S: Reclaim<P, Q>, P, Q> Life<S, P, Q> {
             .filter_map(|index| Some((index, self.slot_at(index)?)))
     }
 
-    /// This thread's slot, through the shortcut or the table; made when `make` and missing.
-    /// `None` for a thread that is exiting, or (without `make`) has none.
+    /// This thread's slot, through the shortcut or the table; made if missing. `None` for a
+    /// thread that is exiting.
     #[inline(always)]
-    pub(super) fn mine(&self, make: bool) -> Option<&Slot<P, Q>> {
+    pub(super) fn mine_or_make(&self) -> Option<&Slot<P, Q>> {
         match self.mine_last() {
             Some(slot) => Some(slot),
-            None => self.mine_slow(make),
+            None => self.mine_slow(Missing::Make),
+        }
+    }
+
+    /// This thread's slot, if it has one: `None` for a thread that has none or is exiting.
+    pub(super) fn mine(&self) -> Option<&Slot<P, Q>> {
+        match self.mine_last() {
+            Some(slot) => Some(slot),
+            None => self.mine_slow(Missing::Leave),
         }
     }
 
@@ -113,16 +121,23 @@ impl<S: Reclaim<P, Q>, P, Q> Life<S, P, Q> {
     }
 
     #[cold]
-    pub(super) fn mine_slow(&self, make: bool) -> Option<&Slot<P, Q>> {
+    fn mine_slow(&self, missing: Missing) -> Option<&Slot<P, Q>> {
         let index = thread_index::current()?;
-        let slot = match self.slot_at(index) {
-            Some(slot) => slot,
-            None if make => self.make_slot(index),
-            None => return None,
+        let slot = match (self.slot_at(index), missing) {
+            (Some(slot), _) => slot,
+            (None, Missing::Make) => self.make_slot(index),
+            (None, Missing::Leave) => return None,
         };
         self.adopt(slot);
         let erased: *const Slot<P, Q> = slot;
         LAST.with(|last| last.set((self.id, erased.cast())));
         Some(slot)
     }
+}
+
+/// What a lookup of this thread's slot does when there is none.
+#[derive(Clone, Copy)]
+enum Missing {
+    Make,
+    Leave,
 }

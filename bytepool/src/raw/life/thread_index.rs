@@ -11,7 +11,7 @@ use std::cell::{Cell, RefCell};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::sync::{lock, thread_local_const, Mutex};
+use crate::sync::{lock, static_init, thread_local_const, Mutex, LOOM};
 
 /// The index of a thread that has not asked yet.
 const UNASSIGNED: usize = usize::MAX;
@@ -38,15 +38,8 @@ impl Indices {
     }
 }
 
-#[cfg(not(loom))]
-static INDICES: Mutex<Indices> = Mutex::new(Indices {
-    next: 0,
-    free: BinaryHeap::new(),
-});
-
-#[cfg(loom)]
-loom::lazy_static! {
-    static ref INDICES: Mutex<Indices> = Mutex::new(Indices {
+static_init! {
+    static INDICES: Mutex<Indices> = Mutex::new(Indices {
         next: 0,
         free: BinaryHeap::new(),
     });
@@ -85,13 +78,12 @@ struct GiveBack {
 }
 
 impl Drop for GiveBack {
-    // Under loom a thread's thread-locals are destroyed together (`INDEX` may be gone), and the
-    // model's main thread ends after loom's primitives: exit work is not modelled there.
-    #[cfg(loom)]
-    fn drop(&mut self) {}
-
-    #[cfg(not(loom))]
     fn drop(&mut self) {
+        // Under loom a thread's thread-locals are destroyed together (`INDEX` may be gone), and
+        // the model's main thread ends after loom's primitives: exit work is not modelled there.
+        if LOOM {
+            return;
+        }
         for work in self.at_exit.take() {
             // SAFETY: `data` and `id` were registered together with `run` by `at_exit`, whose
             // caller's contract `run` fulfils.
@@ -113,7 +105,7 @@ impl Drop for GiveBack {
 /// `work.run(work.data, work.id)` must be sound to call once, at this thread's exit, whatever
 /// has happened to `data` by then.
 pub(crate) unsafe fn at_exit(work: AtExit, needed: impl Fn(u64) -> bool) {
-    if cfg!(loom) {
+    if LOOM {
         return;
     }
     let _ = RETURN.try_with(|give_back| {

@@ -118,7 +118,7 @@ impl<S: Reclaim<P, Q>, P, Q> Life<S, P, Q> {
 
     /// Opens a window for a ticket's operation: see the module docs.
     pub(super) fn enter(&self) -> Entered<'_, S, P, Q> {
-        match self.mine(false) {
+        match self.mine() {
             Some(slot) => match self.enter_slot(slot) {
                 Some(window) => Entered::Here(window),
                 None => Entered::Gone,
