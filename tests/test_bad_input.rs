@@ -706,3 +706,50 @@ fn fuzz_regressions() {
         ops::run(input);
     }
 }
+
+/// Runs `f`, which must panic, and returns the file its panic reports: with
+/// `#[track_caller]` through the library's helpers, the caller's.
+fn panic_file(f: impl FnOnce()) -> String {
+    static HOOK: Mutex<()> = Mutex::new(());
+    let _serial = HOOK.lock().unwrap_or_else(|e| e.into_inner());
+    let file = Arc::new(Mutex::new(None));
+    let seen = Arc::clone(&file);
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        *seen.lock().unwrap() = info.location().map(|at| at.file().to_owned());
+    }));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    assert!(result.is_err(), "the call did not panic");
+    let file = file.lock().unwrap().take();
+    file.expect("the panic has a location")
+}
+
+#[test]
+fn panics_point_at_the_callers_line() {
+    let here = file!();
+    let pool = BytePool::<Edge>::new();
+    assert_eq!(panic_file(|| drop(pool.get(TOO_BIG))), here, "get");
+    assert_eq!(
+        panic_file(|| drop(Edge::pool().get(TOO_BIG))),
+        here,
+        "a process-wide get"
+    );
+    assert_eq!(
+        panic_file(|| drop(pool.with_capacity(TOO_BIG))),
+        here,
+        "with_capacity"
+    );
+    type Grow = fn(&mut BufferMut);
+    let cases: [(&str, Grow); 3] = [
+        ("reserve", |buf| buf.reserve(usize::MAX)),
+        ("resize", |buf| buf.resize(TOO_BIG, 0)),
+        ("extend", |buf| {
+            buf.extend(std::iter::repeat_n(0u8, TOO_BIG));
+        }),
+    ];
+    for (name, grow) in cases {
+        let mut buf = pool.get(5);
+        assert_eq!(panic_file(|| grow(&mut buf)), here, "{name}");
+    }
+}

@@ -3,13 +3,14 @@
 //! threads that live on still cache; handles that outlive their pool keep working and free
 //! their memory where they are dropped; building and dropping many pools leaves nothing behind.
 //!
-//! The tests share the allocator's counters, so they run one at a time (`SERIAL`), and every
-//! thread they start has finished or is parked while they measure.
+//! The allocator's counters see every thread of the process, so the scenarios run one after
+//! another in one test (`instance_pool_memory`): libtest would otherwise start the next test's
+//! thread, which allocates as it starts, while one measures. Every thread a scenario starts has
+//! finished or is parked while it measures.
 
 mod common;
 
 use std::sync::mpsc;
-use std::sync::Mutex;
 use std::thread;
 
 use bytepool::tiers::PowerOfTwo;
@@ -18,8 +19,6 @@ use common::{Counting, LIVE_BYTES, POOLING};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-static SERIAL: Mutex<()> = Mutex::new(());
 
 fn live() -> i64 {
     LIVE_BYTES.load(std::sync::atomic::Ordering::SeqCst)
@@ -48,16 +47,19 @@ fn warm_up() {
 
 /// A thread that runs the jobs it is sent and stays alive until told to stop, like a runtime's
 /// worker thread.
+///
+/// Its channels are bounded: their buffers are allocated when they are made, while an unbounded
+/// channel allocates and frees blocks of messages as it goes, which would move the count.
 struct Worker {
-    jobs: mpsc::Sender<Box<dyn FnOnce() + Send>>,
+    jobs: mpsc::SyncSender<Box<dyn FnOnce() + Send>>,
     done: mpsc::Receiver<()>,
     thread: thread::JoinHandle<()>,
 }
 
 impl Worker {
     fn start() -> Self {
-        let (jobs, inbox) = mpsc::channel::<Box<dyn FnOnce() + Send>>();
-        let (finished, done) = mpsc::channel();
+        let (jobs, inbox) = mpsc::sync_channel::<Box<dyn FnOnce() + Send>>(1);
+        let (finished, done) = mpsc::sync_channel(1);
         let thread = thread::spawn(move || {
             for job in inbox {
                 job();
@@ -79,9 +81,7 @@ impl Worker {
     }
 }
 
-#[test]
 fn a_dropped_pool_frees_what_live_threads_cache() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let worker = Worker::start();
     worker.run(warm_up);
     warm_up();
@@ -110,9 +110,7 @@ fn a_dropped_pool_frees_what_live_threads_cache() {
     worker.stop();
 }
 
-#[test]
 fn buffers_that_outlive_their_pool_keep_working_and_free_their_memory() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let worker = Worker::start();
     worker.run(warm_up);
     warm_up();
@@ -137,9 +135,7 @@ fn buffers_that_outlive_their_pool_keep_working_and_free_their_memory() {
     worker.stop();
 }
 
-#[test]
 fn ten_thousand_pools_built_and_dropped_on_one_thread_leave_nothing_behind() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     warm_up();
     let before = live();
     for i in 0..common::scaled(10_000) {
@@ -155,9 +151,7 @@ fn ten_thousand_pools_built_and_dropped_on_one_thread_leave_nothing_behind() {
     assert_back_to(before, "10 000 pools");
 }
 
-#[test]
 fn a_dropped_typed_pool_drops_what_live_threads_cache() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let worker = Worker::start();
     worker.run(warm_up);
     warm_up();
@@ -178,9 +172,7 @@ fn a_dropped_typed_pool_drops_what_live_threads_cache() {
     worker.stop();
 }
 
-#[test]
 fn buffers_released_by_threads_that_exit_come_back_to_the_pool() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let pool = BytePool::<PowerOfTwo>::new();
     for _ in 0..20 {
         let buf = pool.get(64);
@@ -188,4 +180,13 @@ fn buffers_released_by_threads_that_exit_come_back_to_the_pool() {
     }
     let s = pool.stats();
     assert_eq!(s.tiers[0].misses, if POOLING { 1 } else { 20 }, "{s:?}");
+}
+
+#[test]
+fn instance_pool_memory() {
+    a_dropped_pool_frees_what_live_threads_cache();
+    buffers_that_outlive_their_pool_keep_working_and_free_their_memory();
+    ten_thousand_pools_built_and_dropped_on_one_thread_leave_nothing_behind();
+    a_dropped_typed_pool_drops_what_live_threads_cache();
+    buffers_released_by_threads_that_exit_come_back_to_the_pool();
 }

@@ -340,12 +340,12 @@ fn display_is_a_readable_table() {
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0]
         .split_whitespace()
-        .eq(["tier", "gets", "puts", "hits", "misses", "idle"]));
-    let idle = if POOLING { "1" } else { "0" };
+        .eq(["tier", "gets", "puts", "hits", "misses", "idle", "idle", "bytes"]));
+    let (idle, idle_bytes) = if POOLING { ("1", "1000") } else { ("0", "0") };
     assert!(
         lines[2]
             .split_whitespace()
-            .eq(["1000", "B", "2", "1", "0", "2", idle]),
+            .eq(["1000", "B", "2", "1", "0", "2", idle, idle_bytes, "B"]),
         "{text}"
     );
     assert!(text.contains("outstanding 1 (peak 2)"), "{text}");

@@ -5,10 +5,14 @@
 //! - [`BytePool`] hands out [`BufferMut`] (unique, writable) and [`Buffer`] (shared,
 //!   reference-counted) from those classes; requests above the largest class are served and
 //!   counted, not pooled.
+//! - [`Pool<T>`] and `#[derive(Pooled)]` pool objects of any type, reset in place when they
+//!   come back ([`Reset`]), with unique ([`PoolBox`]) and shared ([`PoolArc`]) handles.
 //! - Every pool keeps [`Stats`], read through the [`PoolStats`] trait.
 //!
 //! # Quick start
+//! Byte buffers from size classes:
 //! ```
+//! use std::io::Write;
 //! use bytepool::PoolStats;
 //!
 //! bytepool::define_tiers! {
@@ -17,13 +21,37 @@
 //! }
 //!
 //! let pool = PacketTiers::pool(); // process-wide, created on first use
-//! let mut packet = pool.get(1200); // capacity 1500
-//! packet[0] = 0x45;
-//! let packet = packet.freeze(); // shared and immutable
-//! let for_logger = packet.clone(); // retain
-//! std::thread::spawn(move || assert_eq!(for_logger[0], 0x45)).join().unwrap();
-//! drop(packet); // the last release returns the memory
+//! // Empty with room for 1200 bytes (capacity 1500). `get(1200)` would hold 1200 zero bytes,
+//! // as `vec![0; 1200]` does, and a write would append after them.
+//! let mut reply = pool.with_capacity(1200);
+//! write!(reply, "pong {}", 42).unwrap();
+//! assert_eq!(&reply[..], b"pong 42");
+//! let reply = reply.freeze(); // shared and immutable
+//! let for_logger = reply.clone(); // retain
+//! std::thread::spawn(move || assert_eq!(&for_logger[..4], b"pong")).join().unwrap();
+//! drop(reply); // the last release returns the memory
 //! println!("{}", pool.stats());
+//! ```
+//!
+//! Objects of one type, reset when they come back:
+//! ```
+//! use bytepool::{Pool, Pooled};
+//!
+//! #[derive(Pooled, Default)]
+//! struct LogEntry {
+//!     timestamp: i64,   // reset to 0
+//!     message: Vec<u8>, // cleared, its allocation kept
+//! }
+//!
+//! let mut entry = LogEntry::take(); // from the type's process-wide pool
+//! entry.message.extend_from_slice(b"GET /");
+//! drop(entry); // reset and back
+//! assert!(LogEntry::take().message.is_empty());
+//!
+//! // Any type, with your own factory and reset, in a pool of its own:
+//! let scratch = Pool::with(|| String::with_capacity(256), String::clear);
+//! scratch.get().push_str("temporary");
+//! assert!(scratch.get().is_empty());
 //! ```
 //!
 //! # Feature flags
@@ -39,10 +67,10 @@
 //!   through the `metrics` facade, for any `metrics` exporter (Prometheus, StatsD, …).
 //!
 //! # Safety and correctness
-//! The crate denies `unsafe_code` except in one small module (`raw`: a manual reference count,
-//! objects built in their slot, a fallible zeroed allocation, a value dropped by value, and the
-//! destructor-free thread-cache stack with its anchor), every block of which carries a
-//! `// SAFETY:` comment.
+//! The crate denies `unsafe_code` except in one folder of small modules (`raw`: a manual
+//! reference count, objects built in their slot, a fallible zeroed allocation, a value dropped
+//! by value, a static or a ticket in one word, the destructor-free thread-cache stack with its
+//! anchor, and an instance pool's life), every block of which carries a `// SAFETY:` comment.
 //! Pooled memory is always initialised (blocks are zeroed when allocated), so the handles are
 //! safe code over `Box<[u8]>`. Handles are `Send` and `Sync` exactly when what they hold is:
 //! the two `unsafe impl`s they get it through (the reference count of shared handles, and a

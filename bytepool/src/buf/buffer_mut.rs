@@ -156,6 +156,7 @@ impl BufferMut {
     /// buf.resize(1, 0);
     /// assert_eq!(&buf[..], b"x");
     /// ```
+    #[track_caller]
     pub fn resize(&mut self, new_len: usize, value: u8) {
         if new_len > self.parts.len {
             self.reserve(new_len - self.parts.len);
@@ -177,6 +178,7 @@ impl BufferMut {
     /// assert_eq!(buf.capacity(), 4096);
     /// ```
     #[inline]
+    #[track_caller]
     pub fn extend_from_slice(&mut self, bytes: &[u8]) {
         self.reserve(bytes.len());
         let parts = &mut *self.parts;
@@ -198,6 +200,7 @@ impl BufferMut {
     /// assert_eq!((buf.len(), buf.capacity()), (10, 16384));
     /// ```
     #[inline]
+    #[track_caller]
     pub fn reserve(&mut self, additional: usize) {
         if let Err(err) = self.try_reserve(additional) {
             panic!("BufferMut::reserve({additional}): {err}");
@@ -246,6 +249,7 @@ impl BufferMut {
     /// assert_eq!((buf.len(), buf.capacity()), (10, 1024));
     /// assert_eq!(&buf[..], b"short read");
     /// ```
+    #[track_caller]
     pub fn shrink_to_fit(&mut self) {
         let Some(home) = &self.parts.home else {
             return;
@@ -452,6 +456,7 @@ impl io::Write for BufferMut {
 }
 
 impl Extend<u8> for BufferMut {
+    #[track_caller]
     fn extend<I: IntoIterator<Item = u8>>(&mut self, iter: I) {
         let iter = iter.into_iter();
         self.reserve(iter.size_hint().0);

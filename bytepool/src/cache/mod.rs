@@ -81,15 +81,21 @@ impl<B> Core<B> {
 
     /// Fills tier `t` with up to `n` idle blocks made by `make` (prewarming), stopping when the
     /// tier is full.
-    pub(crate) fn prewarm(&self, t: usize, n: usize, mut make: impl FnMut() -> B) {
+    pub(crate) fn prewarm<E>(
+        &self,
+        t: usize,
+        n: usize,
+        mut make: impl FnMut() -> Result<B, E>,
+    ) -> Result<(), E> {
         for _ in 0..n {
-            if self.tiers[t].park(make()).is_err() {
+            if self.tiers[t].park(make()?).is_err() {
                 break;
             }
             self.registry
                 .shared
                 .count(Event::Prewarmed(t), Writers::Many);
         }
+        Ok(())
     }
 }
 

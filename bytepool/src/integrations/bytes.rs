@@ -87,6 +87,7 @@ unsafe impl BufMut for BufferMut {
     /// # Panics
     /// If the new length exceeds `isize::MAX`.
     #[inline]
+    #[track_caller]
     fn put_bytes(&mut self, val: u8, cnt: usize) {
         let new_len = self
             .len()

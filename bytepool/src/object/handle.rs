@@ -130,7 +130,7 @@ impl<T: 'static> PoolBox<T> {
     }
 
     /// Detaches the object from its pool: it will never be returned. Counted in
-    /// [`Stats::detached`].
+    /// [`Stats::detached`](crate::Stats::detached).
     ///
     /// # Examples
     /// ```

@@ -26,11 +26,11 @@ use crate::PoolStats;
 /// not returned, and counted in [`Stats::discarded`]; the panic continues.
 ///
 /// Pools made here are instance pools. Like the process-wide pool of a `#[derive(Pooled)]` type
-/// ([`Pooled::take`]), they keep a small cache per thread in front of the shared queue, so a
-/// get and a return on one thread touch no memory another thread writes; and their handles
-/// hold no reference count. When the pool is dropped, every idle object is dropped at once
-/// (the ones other threads cache included); objects still out keep working, and are dropped
-/// where their handles are.
+/// ([`Pooled::take`](crate::Pooled::take)), they keep a small cache per thread in front of the
+/// shared queue, so a get and a return on one thread touch no memory another thread writes; and
+/// their handles hold no reference count. When the pool is dropped, every idle object is
+/// dropped at once (the ones other threads cache included); objects still out keep working,
+/// and are dropped where their handles are.
 ///
 /// # Examples
 /// ```

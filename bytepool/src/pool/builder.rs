@@ -95,7 +95,8 @@ impl<T: Tiers> Builder<T> {
     /// before the pool frees it (for secrets): every byte of its capacity, whatever its size,
     /// whether the pool keeps it or not (above the largest tier, a full tier, a vector given to
     /// [`put`](BytePool::put)). Off by default: a reused buffer then holds what its last user
-    /// wrote. Memory a user takes out of the pool ([`BufferMut::into_vec`]) is theirs to clear.
+    /// wrote. Memory a user takes out of the pool
+    /// ([`BufferMut::into_vec`](crate::BufferMut::into_vec)) is theirs to clear.
     ///
     /// # Examples
     /// ```
@@ -113,10 +114,16 @@ impl<T: Tiers> Builder<T> {
     /// (their part of [`max_idle_per_tier`](Self::max_idle_per_tier), which is all of it but
     /// the half the threads' caches may claim).
     ///
+    /// That holds `n` times the sum of the tier sizes from the start: `prewarm(4)` on
+    /// [`PowerOfTwo`](crate::tiers::PowerOfTwo) (128 B to 2 MiB) holds about 16 MiB, on
+    /// [`Stream`](crate::tiers::Stream) (1 to 128 KiB) about 1 MiB. `Stats::idle_bytes` says
+    /// how much a pool holds.
+    ///
     /// # Examples
     /// ```
-    /// use bytepool::{tiers::Stream, BytePool, PoolStats};
+    /// use bytepool::{tiers::Stream, BytePool, PoolStats, Tiers};
     /// let pool = BytePool::<Stream>::builder().prewarm(3).build();
+    /// assert_eq!(pool.stats().idle_bytes, 3 * Stream::SIZES.iter().sum::<usize>());
     /// drop(pool.get(1));
     /// assert_eq!(pool.stats().tiers[0].misses, 0);
     /// ```
@@ -126,8 +133,8 @@ impl<T: Tiers> Builder<T> {
     }
 
     /// Records every requested length in `ring` (shared by all threads, as the Go original
-    /// does) instead of the default per-thread rings of 256. [`Stats::recent_lengths`] then
-    /// returns `ring.to_vec()`.
+    /// does) instead of the default per-thread rings of 256.
+    /// [`Stats::recent_lengths`](crate::Stats::recent_lengths) then returns `ring.to_vec()`.
     ///
     /// # Examples
     /// ```
@@ -156,10 +163,12 @@ impl<T: Tiers> Builder<T> {
     /// assert_eq!(pool.max_size(), 131072);
     /// ```
     #[must_use]
+    #[track_caller]
     pub fn build(self) -> BytePool<T> {
         self.build_inner(Scope::Instance)
     }
 
+    #[track_caller]
     pub(super) fn build_inner(self, scope: Scope) -> BytePool<T> {
         tiers::validate::<T>();
         let tiers = T::SIZES
@@ -180,9 +189,9 @@ impl<T: Tiers> Builder<T> {
             .collect();
         let core = Core::new(tiers, self.ring, Lengths::Recorded);
         for (t, &size) in T::SIZES.iter().enumerate() {
-            core.prewarm(t, self.prewarm, || {
-                raw::alloc_zeroed(size).unwrap_or_else(|e| panic!("prewarming: {e}"))
-            });
+            if let Err(err) = core.prewarm(t, self.prewarm, || raw::alloc_zeroed(size)) {
+                panic!("prewarming: {err}");
+            }
         }
         let shared = Shared::new(
             core,

@@ -163,6 +163,7 @@ impl<T: Tiers> BytePool<T> {
     /// assert_eq!(big.capacity(), 1 << 20); // above the largest tier: exact, not pooled
     /// ```
     #[inline(always)]
+    #[track_caller]
     pub fn get(&self, len: usize) -> BufferMut {
         let (block, home) = match self.pop_hot(len) {
             Some(got) => got,
@@ -175,6 +176,7 @@ impl<T: Tiers> BytePool<T> {
     /// straight line, so that a get from a magazine runs on into the handle without a jump.
     #[cold]
     #[inline(never)]
+    #[track_caller]
     fn get_block_slow(&self, len: usize) -> (Block, Home) {
         match self.try_get_block_slow(len) {
             Ok(got) => got,
@@ -306,6 +308,7 @@ impl<T: Tiers> BytePool<T> {
     /// assert_eq!(&buf[..], b"abc");
     /// ```
     #[inline]
+    #[track_caller]
     pub fn with_capacity(&self, capacity: usize) -> BufferMut {
         let mut buf = self.get(capacity);
         buf.clear();

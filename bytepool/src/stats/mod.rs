@@ -158,19 +158,20 @@ impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{:>10} {:>12} {:>12} {:>12} {:>12} {:>8}",
-            "tier", "gets", "puts", "hits", "misses", "idle"
+            "{:>10} {:>12} {:>12} {:>12} {:>12} {:>8} {:>11}",
+            "tier", "gets", "puts", "hits", "misses", "idle", "idle bytes"
         )?;
         for t in &self.tiers {
             writeln!(
                 f,
-                "{:>10} {:>12} {:>12} {:>12} {:>12} {:>8}",
+                "{:>10} {:>12} {:>12} {:>12} {:>12} {:>8} {:>11}",
                 Bytes(t.size),
                 t.gets,
                 t.puts,
                 t.hits,
                 t.misses,
-                t.idle
+                t.idle,
+                Bytes(t.idle.saturating_mul(t.size))
             )?;
         }
         writeln!(
