@@ -156,7 +156,7 @@ mod bytes_feature {
 #[cfg(feature = "serde")]
 mod serde_feature {
     use bytepool::tiers::Stream;
-    use bytepool::{BytePool, LockedRingQueue, PoolStats, Stats};
+    use bytepool::{BytePool, LockedRingQueue, PoolStats, Stats, TierStats};
     use serde_json::json;
 
     /// A pool with known counters: two 1 KiB gets (one reused), one 4 KiB get, one oversize.
@@ -211,6 +211,47 @@ mod serde_feature {
             serde_json::to_string(&stats).unwrap(),
             r#"{"tiers":[],"total_gets":7,"total_puts":0,"discarded":0,"outstanding":0,"high_water":0,"idle_bytes":0,"recent_lengths":[],"oversize":0,"detached":0,"foreign_puts":0}"#
         );
+    }
+
+    #[test]
+    fn a_snapshot_read_back_from_json_is_equal() {
+        let mut stats = worked_pool().stats();
+        stats.foreign_puts = 5; // every field nonzero somewhere
+        let json = serde_json::to_string(&stats).unwrap();
+        let back: Stats = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, stats, "{json}");
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        let tier = &stats.tiers[1];
+        let json = serde_json::to_string(tier).unwrap();
+        assert_eq!(serde_json::from_str::<TierStats>(&json).unwrap(), *tier);
+        // And through a `serde_json::Value`, which reads maps rather than a string.
+        let value = serde_json::to_value(&stats).unwrap();
+        assert_eq!(serde_json::from_value::<Stats>(value).unwrap(), stats);
+    }
+
+    #[test]
+    fn a_missing_field_reads_as_zero_and_an_unknown_one_is_ignored() {
+        let stats: Stats = serde_json::from_str(
+            r#"{"tiers":[{"size":64,"gets":3,"colour":"red"}],"total_gets":3,"from_the_future":[1]}"#,
+        )
+        .unwrap();
+        let mut expected = Stats::default();
+        expected.tiers = vec![TierStats::default()];
+        (expected.tiers[0].size, expected.tiers[0].gets) = (64, 3);
+        expected.total_gets = 3;
+        assert_eq!(stats, expected);
+    }
+
+    #[test]
+    fn a_malformed_snapshot_is_an_error() {
+        for bad in [
+            r#"{"total_gets":-1}"#,
+            r#"{"tiers":{"64":{}}}"#,
+            r#"{"recent_lengths":"100"}"#,
+            "7",
+        ] {
+            assert!(serde_json::from_str::<Stats>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -56,7 +56,15 @@ pub trait PoolStats {
 }
 
 /// The counters of one tier, in a [`Stats`] snapshot.
+///
+/// With the `serde` feature, serialized and deserialized like [`Stats`]: a struct of the
+/// fields below, named as in Rust.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(::serde::Serialize, ::serde::Deserialize),
+    serde(default)
+)]
 #[non_exhaustive]
 pub struct TierStats {
     /// The tier's size in bytes (for typed pools, `size_of::<T>()`).
@@ -92,6 +100,12 @@ pub struct TierStats {
 /// under-reported, and with several threads a sample can count buffers that another thread
 /// has already put back in its cache, in either case by at most what the caches hold.
 ///
+/// With the `serde` feature, `Stats` serializes as a struct of its fields, named as in Rust and
+/// in declaration order (`tiers` as a sequence of [`TierStats`]), and deserializes from the
+/// same shape: a field missing from the input reads as zero (or empty) and an unknown one is
+/// ignored, so snapshots saved by another version of this crate, with fields added since,
+/// read back. For the Go original's JSON shape, serialize `Stats::expvar` instead.
+///
 /// # Examples
 /// ```
 /// use bytepool::{tiers::Stream, BytePool, PoolStats};
@@ -106,6 +120,11 @@ pub struct TierStats {
 /// # drop(b);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(::serde::Serialize, ::serde::Deserialize),
+    serde(default)
+)]
 #[non_exhaustive]
 pub struct Stats {
     /// Per-tier counters, smallest tier first.
