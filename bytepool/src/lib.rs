@@ -64,7 +64,8 @@
 //! - `serde`: `Serialize` and `Deserialize` for [`Stats`] and [`TierStats`], and
 //!   `Stats::expvar` for the Go original's expvar JSON shape.
 //! - `metrics`: `bytepool::metrics::publish` sets counters and gauges for a pool's statistics
-//!   through the `metrics` facade, for any `metrics` exporter (Prometheus, StatsD, …).
+//!   through the `metrics` facade, for any `metrics` exporter (Prometheus, StatsD, …): the
+//!   same names for every pool (`bytepool_gets_total`, …), with a `pool` label.
 //!
 //! # Safety and correctness
 //! The crate denies `unsafe_code` except in one folder of small modules (`raw`: a manual
