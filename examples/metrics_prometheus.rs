@@ -3,9 +3,11 @@
 //!
 //! A relay thread takes packet buffers from a `define_tiers!` pool while a small HTTP server on
 //! 127.0.0.1 answers `GET /metrics`: each scrape publishes a fresh snapshot of the pool with
-//! `bytepool::metrics::publish` and renders the Prometheus text format (per-tier
-//! `relay_pool_gets_total{tier="1500"}` and friends, `relay_pool_outstanding`, …). The server
-//! is plain `std::net` (the exporter is used without its own HTTP listener).
+//! `bytepool::metrics::publish` and renders the Prometheus text format: per-tier
+//! `bytepool_gets_total{pool="relay",tier="1500"}` and friends, `bytepool_idle_bytes{…}`,
+//! `bytepool_outstanding_buffers{pool="relay"}`, … (every pool shares the names; the `pool`
+//! label tells them apart). The server is plain `std::net` (the exporter is used without its
+//! own HTTP listener).
 //!
 //! By default the example scrapes itself once, prints the page and exits. With `--serve`, it
 //! keeps serving on 127.0.0.1:9898 until stopped:
@@ -41,14 +43,15 @@ mod prometheus {
         pub PacketTiers = [64, 256, 1500, 9000];
     }
 
-    const PREFIX: &str = "relay_pool";
+    /// The pool's `pool` label.
+    const POOL: &str = "relay";
 
     pub(crate) fn main() -> io::Result<()> {
         let serve = std::env::args().any(|arg| arg == "--serve");
         let recorder = PrometheusBuilder::new().build_recorder();
         let handle = recorder.handle();
         metrics::set_global_recorder(recorder).expect("the only recorder");
-        bytepool::metrics::describe(PREFIX);
+        bytepool::metrics::describe();
 
         // Some traffic: a relay that keeps a few packets in flight.
         let done = AtomicBool::new(false);
@@ -112,7 +115,7 @@ mod prometheus {
             line.clear();
         }
         let (status, body) = if request_line.starts_with("GET /metrics ") {
-            bytepool::metrics::publish(PREFIX, PacketTiers::pool());
+            bytepool::metrics::publish(POOL, PacketTiers::pool());
             ("200 OK", handle.render())
         } else {
             ("404 Not Found", "try /metrics\n".to_owned())

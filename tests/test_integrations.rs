@@ -156,7 +156,7 @@ mod bytes_feature {
 #[cfg(feature = "serde")]
 mod serde_feature {
     use bytepool::tiers::Stream;
-    use bytepool::{BytePool, LockedRingQueue, PoolStats, Stats};
+    use bytepool::{BytePool, LockedRingQueue, PoolStats, Stats, TierStats};
     use serde_json::json;
 
     /// A pool with known counters: two 1 KiB gets (one reused), one 4 KiB get, one oversize.
@@ -214,6 +214,47 @@ mod serde_feature {
     }
 
     #[test]
+    fn a_snapshot_read_back_from_json_is_equal() {
+        let mut stats = worked_pool().stats();
+        stats.foreign_puts = 5; // every field nonzero somewhere
+        let json = serde_json::to_string(&stats).unwrap();
+        let back: Stats = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, stats, "{json}");
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        let tier = &stats.tiers[1];
+        let json = serde_json::to_string(tier).unwrap();
+        assert_eq!(serde_json::from_str::<TierStats>(&json).unwrap(), *tier);
+        // And through a `serde_json::Value`, which reads maps rather than a string.
+        let value = serde_json::to_value(&stats).unwrap();
+        assert_eq!(serde_json::from_value::<Stats>(value).unwrap(), stats);
+    }
+
+    #[test]
+    fn a_missing_field_reads_as_zero_and_an_unknown_one_is_ignored() {
+        let stats: Stats = serde_json::from_str(
+            r#"{"tiers":[{"size":64,"gets":3,"colour":"red"}],"total_gets":3,"from_the_future":[1]}"#,
+        )
+        .unwrap();
+        let mut expected = Stats::default();
+        expected.tiers = vec![TierStats::default()];
+        (expected.tiers[0].size, expected.tiers[0].gets) = (64, 3);
+        expected.total_gets = 3;
+        assert_eq!(stats, expected);
+    }
+
+    #[test]
+    fn a_malformed_snapshot_is_an_error() {
+        for bad in [
+            r#"{"total_gets":-1}"#,
+            r#"{"tiers":{"64":{}}}"#,
+            r#"{"recent_lengths":"100"}"#,
+            "7",
+        ] {
+            assert!(serde_json::from_str::<Stats>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn expvar_has_the_go_shape_byte_for_byte() {
         let stats = worked_pool().stats();
         // Go's encoding/json sorts keys as strings: "1024" < "131072" < "16384" < ...
@@ -255,8 +296,8 @@ mod metrics_feature {
     use metrics_util::debugging::{DebugValue, DebuggingRecorder};
     use metrics_util::MetricKind;
 
-    /// `(kind, name, tier label)` → value, from everything the recorder saw.
-    type Seen = HashMap<(MetricKind, String, Option<String>), f64>;
+    /// `(kind, name, pool label, tier label)` → value, from everything the recorder saw.
+    type Seen = HashMap<(MetricKind, String, String, Option<String>), f64>;
 
     fn record(f: impl FnOnce()) -> (Seen, HashMap<String, (Option<Unit>, SharedString)>) {
         let recorder = DebuggingRecorder::new();
@@ -266,35 +307,49 @@ mod metrics_feature {
         let mut described = HashMap::new();
         for (key, unit, description, value) in snapshotter.snapshot().into_vec() {
             let (kind, key) = key.into_parts();
-            let tier = key
-                .labels()
-                .find(|l| l.key() == "tier")
-                .map(|l| l.value().to_owned());
-            assert!(key.labels().all(|l| l.key() == "tier"));
+            let label = |name| {
+                key.labels()
+                    .find(|l| l.key() == name)
+                    .map(|l| l.value().to_owned())
+            };
+            let (pool, tier) = (
+                label("pool").expect("every metric has a pool"),
+                label("tier"),
+            );
+            assert!(key.labels().all(|l| ["pool", "tier"].contains(&l.key())));
             let value = match value {
                 DebugValue::Counter(v) => v as f64,
                 DebugValue::Gauge(v) => v.0,
                 DebugValue::Histogram(_) => unreachable!("no histograms are published"),
             };
             let name = key.name().to_owned();
+            assert!(name.starts_with("bytepool_"), "{name}");
             if let Some(description) = description {
                 described.insert(name.clone(), (unit, description));
             }
-            seen.insert((kind, name, tier), value);
+            seen.insert((kind, name, pool, tier), value);
         }
         (seen, described)
     }
 
-    fn counter(seen: &Seen, name: &str, tier: Option<&str>) -> f64 {
-        seen[&(
+    fn counter(seen: &Seen, name: &str, pool: &str, tier: Option<&str>) -> f64 {
+        let key = (
             MetricKind::Counter,
-            name.to_owned(),
-            tier.map(str::to_owned),
-        )]
+            name.into(),
+            pool.into(),
+            tier.map(Into::into),
+        );
+        seen[&key]
     }
 
-    fn gauge(seen: &Seen, name: &str, tier: Option<&str>) -> f64 {
-        seen[&(MetricKind::Gauge, name.to_owned(), tier.map(str::to_owned))]
+    fn gauge(seen: &Seen, name: &str, pool: &str, tier: Option<&str>) -> f64 {
+        let key = (
+            MetricKind::Gauge,
+            name.into(),
+            pool.into(),
+            tier.map(Into::into),
+        );
+        seen[&key]
     }
 
     #[test]
@@ -304,25 +359,60 @@ mod metrics_feature {
         drop(pool.get(100));
         drop(pool.get(2000));
         drop(pool.get(1 << 20)); // oversize
-        let (seen, _) = record(|| bytepool::metrics::publish("pool", &pool));
+        let (seen, _) = record(|| bytepool::metrics::publish("p", &pool));
         let reused = if crate::common::POOLING { 1.0 } else { 0.0 };
-        assert_eq!(counter(&seen, "pool_gets_total", Some("1024")), 2.0);
-        assert_eq!(counter(&seen, "pool_puts_total", Some("1024")), 1.0);
-        assert_eq!(counter(&seen, "pool_hits_total", Some("1024")), 0.0);
-        assert_eq!(counter(&seen, "pool_misses_total", Some("1024")), 2.0);
-        assert_eq!(counter(&seen, "pool_gets_total", Some("4096")), 1.0);
-        assert_eq!(counter(&seen, "pool_gets_total", Some("131072")), 0.0);
-        assert_eq!(gauge(&seen, "pool_idle", Some("1024")), reused);
-        assert_eq!(gauge(&seen, "pool_idle", Some("4096")), reused);
-        assert_eq!(gauge(&seen, "pool_outstanding", None), 1.0);
-        assert_eq!(gauge(&seen, "pool_high_water", None), 2.0);
-        assert_eq!(gauge(&seen, "pool_idle_bytes", None), reused * 5120.0);
-        assert_eq!(counter(&seen, "pool_discarded_total", None), 1.0);
-        assert_eq!(counter(&seen, "pool_oversize_total", None), 1.0);
-        assert_eq!(counter(&seen, "pool_detached_total", None), 0.0);
-        // 5 per tier (6 tiers) and 6 for the pool.
-        assert_eq!(seen.len(), 5 * 6 + 6);
+        let tier_counter = |name: &str, tier| counter(&seen, name, "p", Some(tier));
+        let tier_gauge = |name: &str, tier| gauge(&seen, name, "p", Some(tier));
+        assert_eq!(tier_counter("bytepool_gets_total", "1024"), 2.0);
+        assert_eq!(tier_counter("bytepool_puts_total", "1024"), 1.0);
+        assert_eq!(tier_counter("bytepool_hits_total", "1024"), 0.0);
+        assert_eq!(tier_counter("bytepool_misses_total", "1024"), 2.0);
+        assert_eq!(tier_counter("bytepool_gets_total", "4096"), 1.0);
+        assert_eq!(tier_counter("bytepool_gets_total", "131072"), 0.0);
+        assert_eq!(tier_gauge("bytepool_idle_buffers", "1024"), reused);
+        assert_eq!(tier_gauge("bytepool_idle_buffers", "4096"), reused);
+        assert_eq!(tier_gauge("bytepool_idle_bytes", "1024"), reused * 1024.0);
+        assert_eq!(tier_gauge("bytepool_idle_bytes", "4096"), reused * 4096.0);
+        assert_eq!(tier_gauge("bytepool_idle_bytes", "16384"), 0.0);
+        assert_eq!(gauge(&seen, "bytepool_outstanding_buffers", "p", None), 1.0);
+        assert_eq!(gauge(&seen, "bytepool_high_water_buffers", "p", None), 2.0);
+        assert_eq!(counter(&seen, "bytepool_discarded_total", "p", None), 1.0);
+        assert_eq!(counter(&seen, "bytepool_oversize_total", "p", None), 1.0);
+        assert_eq!(counter(&seen, "bytepool_detached_total", "p", None), 0.0);
+        // 6 per tier (6 tiers) and 5 for the pool.
+        assert_eq!(seen.len(), 6 * 6 + 5);
         drop(a);
+    }
+
+    /// Two pools publish under the same names, told apart by their `pool` label, and their
+    /// per-tier idle bytes sum to each pool's `idle_bytes`: what PromQL's `sum by (pool)` does.
+    #[test]
+    fn pools_share_the_names_and_differ_in_the_pool_label() {
+        let (small, large) = (BytePool::<Stream>::new(), BytePool::<Stream>::new());
+        drop(small.get(10));
+        let held = large.get(3000);
+        drop(large.get(20_000));
+        drop(large.get(100));
+        let (seen, _) = record(|| {
+            bytepool::metrics::publish("small", &small);
+            bytepool::metrics::publish("large", &large);
+        });
+        assert_eq!(seen.len(), 2 * (6 * 6 + 5));
+        let gets = |pool, tier| counter(&seen, "bytepool_gets_total", pool, Some(tier));
+        assert_eq!((gets("small", "1024"), gets("large", "1024")), (1.0, 1.0));
+        assert_eq!((gets("small", "4096"), gets("large", "4096")), (0.0, 1.0));
+        assert_eq!((gets("small", "32768"), gets("large", "32768")), (0.0, 1.0));
+        let outstanding = |pool| gauge(&seen, "bytepool_outstanding_buffers", pool, None);
+        assert_eq!((outstanding("small"), outstanding("large")), (0.0, 1.0));
+        for (name, pool) in [("small", &small), ("large", &large)] {
+            let idle_bytes: f64 = seen
+                .iter()
+                .filter(|((_, metric, p, _), _)| metric == "bytepool_idle_bytes" && p == name)
+                .map(|(_, value)| value)
+                .sum();
+            assert_eq!(idle_bytes, pool.stats().idle_bytes as f64, "{name}");
+        }
+        drop(held);
     }
 
     #[test]
@@ -335,10 +425,19 @@ mod metrics_feature {
             drop(pool.get(10));
             bytepool::metrics::publish("p", &pool);
         });
-        assert_eq!(counter(&seen, "p_gets_total", Some("1024")), 2.0);
-        assert_eq!(counter(&seen, "p_puts_total", Some("1024")), 2.0);
+        assert_eq!(
+            counter(&seen, "bytepool_gets_total", "p", Some("1024")),
+            2.0
+        );
+        assert_eq!(
+            counter(&seen, "bytepool_puts_total", "p", Some("1024")),
+            2.0
+        );
         if crate::common::POOLING {
-            assert_eq!(counter(&seen, "p_hits_total", Some("1024")), 1.0);
+            assert_eq!(
+                counter(&seen, "bytepool_hits_total", "p", Some("1024")),
+                1.0
+            );
         }
     }
 
@@ -346,7 +445,9 @@ mod metrics_feature {
     fn a_typed_pool_and_a_dyn_pool_publish_too() {
         let stats: &dyn PoolStats = Stream::pool();
         let (seen, _) = record(|| bytepool::metrics::publish("dyn", stats));
-        assert!(seen.contains_key(&(MetricKind::Gauge, "dyn_outstanding".into(), None)));
+        // The process-wide pool, which other tests use at the same time: any value will do.
+        let outstanding = "bytepool_outstanding_buffers".to_owned();
+        assert!(seen.contains_key(&(MetricKind::Gauge, outstanding, "dyn".into(), None)));
     }
 
     /// The Prometheus text format over HTTP on 127.0.0.1, as `examples/metrics_prometheus.rs`
@@ -362,6 +463,8 @@ mod metrics_feature {
         let pool = BytePool::<Stream>::new();
         let held = pool.get(100);
         drop(pool.get(3000));
+        let other = BytePool::<Stream>::new();
+        drop(other.get(10));
         let recorder = PrometheusBuilder::new().build_recorder();
         let handle = recorder.handle();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -377,8 +480,9 @@ mod metrics_feature {
                     "{request}"
                 );
                 metrics::with_local_recorder(&recorder, || {
-                    bytepool::metrics::describe("scraped");
+                    bytepool::metrics::describe();
                     bytepool::metrics::publish("scraped", &pool);
+                    bytepool::metrics::publish("other", &other);
                 });
                 let body = handle.render();
                 write!(
@@ -401,33 +505,42 @@ mod metrics_feature {
         });
         let lines: Vec<&str> = body.lines().collect();
         for expected in [
-            "# TYPE scraped_gets_total counter",
-            "scraped_gets_total{tier=\"1024\"} 1",
-            "scraped_gets_total{tier=\"4096\"} 1",
-            "scraped_gets_total{tier=\"16384\"} 0",
-            "scraped_puts_total{tier=\"4096\"} 1",
-            "scraped_misses_total{tier=\"1024\"} 1",
-            "# TYPE scraped_idle gauge",
-            "# TYPE scraped_outstanding gauge",
-            "scraped_outstanding 1",
-            "scraped_high_water 2",
-            "scraped_discarded_total 0",
-            "# HELP scraped_idle_bytes Bytes held in idle buffers.",
+            "# TYPE bytepool_gets_total counter",
+            "bytepool_gets_total{pool=\"scraped\",tier=\"1024\"} 1",
+            "bytepool_gets_total{pool=\"scraped\",tier=\"4096\"} 1",
+            "bytepool_gets_total{pool=\"scraped\",tier=\"16384\"} 0",
+            "bytepool_gets_total{pool=\"other\",tier=\"1024\"} 1",
+            "bytepool_puts_total{pool=\"scraped\",tier=\"4096\"} 1",
+            "bytepool_misses_total{pool=\"scraped\",tier=\"1024\"} 1",
+            "# TYPE bytepool_idle_buffers gauge",
+            "# TYPE bytepool_idle_bytes gauge",
+            "# HELP bytepool_idle_bytes Bytes held in the tier's idle buffers.",
+            "# TYPE bytepool_outstanding_buffers gauge",
+            "bytepool_outstanding_buffers{pool=\"scraped\"} 1",
+            "bytepool_outstanding_buffers{pool=\"other\"} 0",
+            "bytepool_high_water_buffers{pool=\"scraped\"} 2",
+            "bytepool_discarded_total{pool=\"scraped\"} 0",
         ] {
             assert!(lines.contains(&expected), "no `{expected}` in\n{body}");
         }
+        // One `# TYPE` line a name, however many pools: Prometheus rejects a repeated one.
+        let types = lines.iter().filter(|l| l.starts_with("# TYPE ")).count();
+        assert_eq!(types, 11, "{body}");
         drop(held);
     }
 
     #[test]
     fn describe_sets_units_and_help() {
         let (_, described) = record(|| {
-            bytepool::metrics::describe("d");
+            bytepool::metrics::describe();
             bytepool::metrics::publish("d", &BytePool::<Stream>::new());
         });
         assert_eq!(described.len(), 11, "{described:?}");
-        assert_eq!(described["d_idle_bytes"].0, Some(Unit::Bytes));
-        assert_eq!(described["d_gets_total"].0, Some(Unit::Count));
-        assert!(described["d_outstanding"].1.contains("not yet back"));
+        assert_eq!(described["bytepool_idle_bytes"].0, Some(Unit::Bytes));
+        assert_eq!(described["bytepool_idle_buffers"].0, Some(Unit::Count));
+        assert_eq!(described["bytepool_gets_total"].0, Some(Unit::Count));
+        assert!(described["bytepool_outstanding_buffers"]
+            .1
+            .contains("not yet back"));
     }
 }

@@ -5,7 +5,7 @@ mod common;
 
 use std::thread;
 
-use bytepool::{BytePool, LockedRingQueue, PoolStats, RingQueue, Stats, RECENT_LENGTHS};
+use bytepool::{BytePool, LockedRingQueue, PoolStats, RingQueue, Stats, TierStats, RECENT_LENGTHS};
 use common::{scaled, Rng, POOLING};
 
 bytepool::define_tiers! {
@@ -351,6 +351,147 @@ fn display_is_a_readable_table() {
     assert!(text.contains("outstanding 1 (peak 2)"), "{text}");
     assert!(text.contains("recent lengths (2 kept): 150 150"), "{text}");
     drop(held);
+}
+
+/// A tier with every field given: `(size, gets, puts, hits, misses, idle)`.
+fn tier((size, gets, puts, hits, misses, idle): (usize, u64, u64, u64, u64, usize)) -> TierStats {
+    let mut t = TierStats::default();
+    (t.size, t.gets, t.puts, t.hits, t.misses, t.idle) = (size, gets, puts, hits, misses, idle);
+    t
+}
+
+/// Two snapshots that differ in every field, by amounts that differ from field to field, so
+/// that a gauge subtracted, a counter kept whole, or a value read from the wrong field or the
+/// wrong snapshot each give a different result.
+fn earlier_and_later() -> (Stats, Stats) {
+    let mut earlier = Stats::default();
+    earlier.tiers = vec![
+        tier((100, 10, 20, 3, 7, 5)),
+        tier((1000, 30, 40, 11, 19, 6)),
+    ];
+    (earlier.total_gets, earlier.total_puts, earlier.discarded) = (45, 61, 9);
+    (earlier.outstanding, earlier.high_water, earlier.idle_bytes) = (8, 50, 6500);
+    (earlier.oversize, earlier.detached, earlier.foreign_puts) = (5, 4, 2);
+    earlier.recent_lengths = vec![1, 2];
+    let mut later = Stats::default();
+    later.tiers = vec![
+        tier((100, 15, 27, 6, 9, 2)),
+        tier((1000, 36, 49, 15, 21, 7)),
+    ];
+    (later.total_gets, later.total_puts, later.discarded) = (60, 80, 12);
+    (later.outstanding, later.high_water, later.idle_bytes) = (13, 51, 7200);
+    (later.oversize, later.detached, later.foreign_puts) = (9, 6, 3);
+    later.recent_lengths = vec![3];
+    (earlier, later)
+}
+
+#[test]
+fn since_subtracts_counters_and_keeps_gauges() {
+    let (earlier, later) = earlier_and_later();
+    let mut expected = Stats::default();
+    expected.tiers = vec![tier((100, 5, 7, 3, 2, 2)), tier((1000, 6, 9, 4, 2, 7))];
+    (expected.total_gets, expected.total_puts, expected.discarded) = (15, 19, 3);
+    (expected.oversize, expected.detached, expected.foreign_puts) = (4, 2, 1);
+    // Gauges, the peak and the recent lengths: as in the later snapshot.
+    expected.outstanding = 13;
+    expected.high_water = 51;
+    expected.idle_bytes = 7200;
+    expected.recent_lengths = vec![3];
+    assert_eq!(later.since(&earlier), expected);
+    assert_eq!(later.since(&earlier).allocations(), 2 + 2 + 4);
+    // Since itself: every counter zero, every gauge unchanged.
+    let nothing = later.since(&later);
+    assert_eq!((nothing.total_gets, nothing.allocations()), (0, 0));
+    assert_eq!((nothing.outstanding, nothing.tiers[1].idle), (13, 7));
+}
+
+#[test]
+fn since_saturates_at_zero_when_the_snapshots_are_swapped() {
+    let (earlier, later) = earlier_and_later();
+    // Every counter is smaller in `earlier`: all read 0; the gauges are `earlier`'s.
+    let mut expected = earlier.clone();
+    for t in &mut expected.tiers {
+        (t.gets, t.puts, t.hits, t.misses) = (0, 0, 0, 0);
+    }
+    expected.total_gets = 0;
+    expected.total_puts = 0;
+    expected.discarded = 0;
+    expected.oversize = 0;
+    expected.detached = 0;
+    expected.foreign_puts = 0;
+    assert_eq!(earlier.since(&later), expected);
+}
+
+#[test]
+fn since_matches_tiers_by_size() {
+    let (mut earlier, later) = earlier_and_later();
+    // `earlier` lacks the 100-byte tier and has one that `later` lacks.
+    earlier.tiers[0] = tier((50, 1000, 1000, 1000, 1000, 1000));
+    earlier.tiers.reverse();
+    let interval = later.since(&earlier);
+    let sizes: Vec<usize> = interval.tiers.iter().map(|t| t.size).collect();
+    assert_eq!(
+        sizes,
+        [100, 1000],
+        "the later snapshot's tiers, in its order"
+    );
+    assert_eq!(interval.tiers[0], later.tiers[0], "counted from zero");
+    assert_eq!(interval.tiers[1], tier((1000, 6, 9, 4, 2, 7)));
+}
+
+/// On a process-wide pool (per-thread counter blocks, one of them retired in between): the
+/// interval's counters are exactly its own operations, and the relations between counters
+/// hold for them.
+#[test]
+fn since_between_two_snapshots_of_a_pool_counts_the_interval() {
+    bytepool::define_tiers! {
+        SinceTiers = [64, 1024];
+    }
+    let pool = SinceTiers::pool();
+    let held: Vec<_> = (0..3).map(|_| pool.get(10)).collect();
+    thread::spawn(|| drop(SinceTiers::pool().get(10)))
+        .join()
+        .unwrap();
+    let before = pool.stats();
+    drop(held);
+    thread::spawn(|| {
+        let pool = SinceTiers::pool();
+        let kept: Vec<_> = (0..2).map(|_| pool.get(500)).collect();
+        drop(pool.get(5000)); // oversize
+        drop(kept);
+    })
+    .join()
+    .unwrap();
+    drop(pool.get(20));
+    let after = pool.stats();
+    let interval = after.since(&before);
+    assert_eq!(
+        (interval.total_gets, interval.total_puts, interval.oversize),
+        (4, 7, 1),
+        "{interval}"
+    );
+    assert_eq!((interval.tiers[0].gets, interval.tiers[0].puts), (1, 4));
+    assert_eq!((interval.tiers[1].gets, interval.tiers[1].misses), (2, 2));
+    for t in &interval.tiers {
+        assert_eq!(t.gets, t.hits + t.misses, "{interval}");
+    }
+    let tier_gets: u64 = interval.tiers.iter().map(|t| t.gets).sum();
+    assert_eq!(interval.total_gets, tier_gets + interval.oversize);
+    assert!(interval.discarded >= interval.oversize, "{interval}");
+    // Gauges and the peak: the pool now.
+    assert_eq!(
+        (interval.outstanding, interval.high_water),
+        (0, after.high_water)
+    );
+    assert!(interval.high_water >= 3);
+    assert_eq!(interval.idle_bytes, after.idle_bytes);
+    assert_eq!(interval.recent_lengths, after.recent_lengths);
+    if POOLING {
+        assert_eq!(
+            interval.tiers[0].hits, 1,
+            "the last get reused a block: {interval}"
+        );
+    }
 }
 
 #[test]

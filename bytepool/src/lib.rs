@@ -61,10 +61,11 @@
 //! - `bytes`: [`BufferMut`] implements `bytes::BufMut` (growing through the pool's tiers), and
 //!   [`Buffer`] and [`BufferMut`] convert into `bytes::Bytes` without copying; the memory goes
 //!   back to the pool when the last `Bytes` clone drops.
-//! - `serde`: `Serialize` for [`Stats`] and [`TierStats`], and `Stats::expvar` for the Go
-//!   original's expvar JSON shape.
+//! - `serde`: `Serialize` and `Deserialize` for [`Stats`] and [`TierStats`], and
+//!   `Stats::expvar` for the Go original's expvar JSON shape.
 //! - `metrics`: `bytepool::metrics::publish` sets counters and gauges for a pool's statistics
-//!   through the `metrics` facade, for any `metrics` exporter (Prometheus, StatsD, …).
+//!   through the `metrics` facade, for any `metrics` exporter (Prometheus, StatsD, …): the
+//!   same names for every pool (`bytepool_gets_total`, …), with a `pool` label.
 //!
 //! # Safety and correctness
 //! The crate denies `unsafe_code` except in one folder of small modules (`raw`: a manual

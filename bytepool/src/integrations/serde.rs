@@ -1,90 +1,13 @@
-//! The `serde` feature: `Serialize` for [`Stats`] and [`TierStats`], and [`Expvar`], the JSON
-//! shape the Go original publishes through `expvar`.
+//! The `serde` feature: [`Expvar`], the JSON shape the Go original publishes through
+//! `expvar`.
 //!
-//! The impls are written by hand so `stats.rs` needs no `cfg_attr`. Each destructures its
-//! struct without `..`, so adding a field to `Stats` or `TierStats` fails to compile here
-//! until the field is serialized too.
+//! `Serialize` and `Deserialize` for [`Stats`] and [`TierStats`] are derived where the types
+//! are declared (`stats/mod.rs`), so the two cannot disagree on the shape and a new field is
+//! in both at once.
 
-use ::serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
+use ::serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::{Stats, TierStats};
-
-impl Serialize for TierStats {
-    /// A struct `TierStats` with the fields `size`, `gets`, `puts`, `hits`, `misses` and
-    /// `idle`, named as in Rust.
-    ///
-    /// # Examples
-    /// ```
-    /// use bytepool::{tiers::Stream, BytePool, PoolStats};
-    ///
-    /// fn is_serialize(_: &impl serde::Serialize) {}
-    /// let pool = BytePool::<Stream>::new();
-    /// is_serialize(&pool.stats().tiers[0]);
-    /// ```
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let TierStats {
-            size,
-            gets,
-            puts,
-            hits,
-            misses,
-            idle,
-        } = self;
-        let mut s = serializer.serialize_struct("TierStats", 6)?;
-        s.serialize_field("size", size)?;
-        s.serialize_field("gets", gets)?;
-        s.serialize_field("puts", puts)?;
-        s.serialize_field("hits", hits)?;
-        s.serialize_field("misses", misses)?;
-        s.serialize_field("idle", idle)?;
-        s.end()
-    }
-}
-
-impl Serialize for Stats {
-    /// A struct `Stats` with every field, named as in Rust and in declaration order:
-    /// `tiers` (a sequence of [`TierStats`]), `total_gets`, `total_puts`, `discarded`,
-    /// `outstanding`, `high_water`, `idle_bytes`, `recent_lengths`, `oversize`, `detached`,
-    /// `foreign_puts`. For the Go original's shape, serialize [`Stats::expvar`] instead.
-    ///
-    /// # Examples
-    /// ```
-    /// use bytepool::{tiers::Stream, BytePool, PoolStats};
-    ///
-    /// fn is_serialize(_: &impl serde::Serialize) {}
-    /// let pool = BytePool::<Stream>::new();
-    /// drop(pool.get(100));
-    /// is_serialize(&pool.stats()); // `serde_json::to_string(&pool.stats())`, for example
-    /// ```
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let Stats {
-            tiers,
-            total_gets,
-            total_puts,
-            discarded,
-            outstanding,
-            high_water,
-            idle_bytes,
-            recent_lengths,
-            oversize,
-            detached,
-            foreign_puts,
-        } = self;
-        let mut s = serializer.serialize_struct("Stats", 11)?;
-        s.serialize_field("tiers", tiers)?;
-        s.serialize_field("total_gets", total_gets)?;
-        s.serialize_field("total_puts", total_puts)?;
-        s.serialize_field("discarded", discarded)?;
-        s.serialize_field("outstanding", outstanding)?;
-        s.serialize_field("high_water", high_water)?;
-        s.serialize_field("idle_bytes", idle_bytes)?;
-        s.serialize_field("recent_lengths", recent_lengths)?;
-        s.serialize_field("oversize", oversize)?;
-        s.serialize_field("detached", detached)?;
-        s.serialize_field("foreign_puts", foreign_puts)?;
-        s.end()
-    }
-}
 
 /// A [`Stats`] snapshot in the JSON shape of the Go original's `GetPoolStats`, which its
 /// `Expvar` publishes: made by [`Stats::expvar`].

@@ -56,7 +56,15 @@ pub trait PoolStats {
 }
 
 /// The counters of one tier, in a [`Stats`] snapshot.
+///
+/// With the `serde` feature, serialized and deserialized like [`Stats`]: a struct of the
+/// fields below, named as in Rust.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(::serde::Serialize, ::serde::Deserialize),
+    serde(default)
+)]
 #[non_exhaustive]
 pub struct TierStats {
     /// The tier's size in bytes (for typed pools, `size_of::<T>()`).
@@ -92,6 +100,12 @@ pub struct TierStats {
 /// under-reported, and with several threads a sample can count buffers that another thread
 /// has already put back in its cache, in either case by at most what the caches hold.
 ///
+/// With the `serde` feature, `Stats` serializes as a struct of its fields, named as in Rust and
+/// in declaration order (`tiers` as a sequence of [`TierStats`]), and deserializes from the
+/// same shape: a field missing from the input reads as zero (or empty) and an unknown one is
+/// ignored, so snapshots saved by another version of this crate, with fields added since,
+/// read back. For the Go original's JSON shape, serialize `Stats::expvar` instead.
+///
 /// # Examples
 /// ```
 /// use bytepool::{tiers::Stream, BytePool, PoolStats};
@@ -106,6 +120,11 @@ pub struct TierStats {
 /// # drop(b);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(::serde::Serialize, ::serde::Deserialize),
+    serde(default)
+)]
 #[non_exhaustive]
 pub struct Stats {
     /// Per-tier counters, smallest tier first.
@@ -151,6 +170,113 @@ impl Stats {
     #[must_use]
     pub fn allocations(&self) -> u64 {
         self.tiers.iter().map(|t| t.misses).sum::<u64>() + self.oversize
+    }
+
+    /// What happened between the snapshot `earlier` and this one: counters as differences,
+    /// gauges as they are now.
+    ///
+    /// Divide the counters by the time between the two snapshots for rates (gets per second,
+    /// the share of gets that allocated), or print the result for a table of one interval.
+    /// Field by field:
+    ///
+    /// - counters, as `self − earlier`: `total_gets`, `total_puts`, `discarded`, `oversize`,
+    ///   `detached`, `foreign_puts`, and each tier's `gets`, `puts`, `hits` and `misses`
+    ///   ([`allocations`](Self::allocations) of the result is then the interval's too);
+    /// - gauges, as in `self`: `outstanding`, `idle_bytes`, and each tier's `idle` (and its
+    ///   `size`);
+    /// - `high_water`, as in `self`: the peak since the pool was made, which may lie before
+    ///   `earlier` (no snapshot says when its peak was reached);
+    /// - `recent_lengths`, as in `self`: with several threads the lengths are listed by
+    ///   thread, not in time order, so the ring cannot say which came after `earlier`.
+    ///
+    /// Tiers are matched by size: a tier of `self` that `earlier` lacks counts from zero, and
+    /// one that only `earlier` has is left out. The differences saturate at zero: a counter
+    /// never goes down between two snapshots of one pool taken in that order, so a smaller
+    /// value in `self` means swapped snapshots or two different pools, and reads as 0 rather
+    /// than wrapping to a huge count.
+    ///
+    /// The relations documented on the type that involve only counters (`gets == hits +
+    /// misses`, `total_gets == Σ gets + oversize`, …) hold for the differences of two exact
+    /// snapshots; the one for `outstanding`, a gauge, holds only for a snapshot itself.
+    ///
+    /// # Examples
+    /// ```
+    /// use bytepool::{tiers::Stream, BytePool, PoolStats};
+    ///
+    /// let pool = BytePool::<Stream>::new();
+    /// drop(pool.get(100));
+    /// let held = pool.get(100);
+    /// let before = pool.stats();
+    /// drop(held);
+    /// drop(pool.get(3000));
+    /// let interval = pool.stats().since(&before);
+    /// // Counters: what the interval did.
+    /// assert_eq!((interval.total_gets, interval.total_puts), (1, 2));
+    /// assert_eq!((interval.tiers[0].gets, interval.tiers[0].puts), (0, 1));
+    /// assert_eq!((interval.tiers[1].gets, interval.allocations()), (1, 1));
+    /// // Gauges: the pool now.
+    /// assert_eq!((interval.outstanding, interval.high_water), (0, 1));
+    /// ```
+    #[must_use = "`since` returns the difference and changes neither snapshot"]
+    pub fn since(&self, earlier: &Stats) -> Stats {
+        // Without `..`: a new field does not compile here until it is sorted into counters
+        // or gauges.
+        let Stats {
+            tiers,
+            total_gets,
+            total_puts,
+            discarded,
+            outstanding,
+            high_water,
+            idle_bytes,
+            recent_lengths,
+            oversize,
+            detached,
+            foreign_puts,
+        } = self;
+        let none = TierStats::default();
+        Stats {
+            tiers: tiers
+                .iter()
+                .map(|now| {
+                    let before = earlier.tiers.iter().find(|t| t.size == now.size);
+                    now.since(before.unwrap_or(&none))
+                })
+                .collect(),
+            total_gets: total_gets.saturating_sub(earlier.total_gets),
+            total_puts: total_puts.saturating_sub(earlier.total_puts),
+            discarded: discarded.saturating_sub(earlier.discarded),
+            outstanding: *outstanding,
+            high_water: *high_water,
+            idle_bytes: *idle_bytes,
+            recent_lengths: recent_lengths.clone(),
+            oversize: oversize.saturating_sub(earlier.oversize),
+            detached: detached.saturating_sub(earlier.detached),
+            foreign_puts: foreign_puts.saturating_sub(earlier.foreign_puts),
+        }
+    }
+}
+
+impl TierStats {
+    /// [`Stats::since`] for one tier: the counters as saturating differences, `size` and
+    /// `idle` as now.
+    fn since(&self, earlier: &TierStats) -> TierStats {
+        let TierStats {
+            size,
+            gets,
+            puts,
+            hits,
+            misses,
+            idle,
+        } = self;
+        TierStats {
+            size: *size,
+            gets: gets.saturating_sub(earlier.gets),
+            puts: puts.saturating_sub(earlier.puts),
+            hits: hits.saturating_sub(earlier.hits),
+            misses: misses.saturating_sub(earlier.misses),
+            idle: *idle,
+        }
     }
 }
 
