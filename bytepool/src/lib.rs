@@ -8,6 +8,8 @@
 //! - [`Pool<T>`] and `#[derive(Pooled)]` pool objects of any type, reset in place when they
 //!   come back ([`Reset`]), with unique ([`PoolBox`]) and shared ([`PoolArc`]) handles.
 //! - Every pool keeps [`Stats`], read through the [`PoolStats`] trait.
+//! - [`ring`] holds fixed-capacity queues of recent values; a byte pool can record the lengths
+//!   it is asked for in one ([`Builder::recent_lengths`]).
 //!
 //! # Quick start
 //! Byte buffers from size classes:
@@ -104,7 +106,7 @@ mod object;
 mod pool;
 #[allow(unsafe_code)]
 mod raw;
-mod ring;
+pub mod ring;
 mod stats;
 mod sync;
 pub mod tiers;
@@ -121,7 +123,6 @@ pub use crate::object::{
     DEFAULT_THREAD_CACHE, MAX_THREAD_CACHE,
 };
 pub use crate::pool::{Builder, BytePool};
-pub use crate::ring::{LockedRingQueue, Ring, RingQueue, RingValue};
 pub use crate::stats::{PoolStats, Stats, TierStats, RECENT_LENGTHS};
 pub use crate::tiers::Tiers;
 
