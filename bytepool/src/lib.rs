@@ -188,6 +188,7 @@ pub mod __private {
     pub use crate::__pooled_fallback_items as pooled_fallback_items;
     pub use crate::__pooled_items as pooled_items;
     pub use crate::__thread_cache as thread_cache;
+    pub use crate::__tiers_fallback_items as tiers_fallback_items;
     pub use crate::__tiers_items as tiers_items;
 }
 
@@ -221,6 +222,41 @@ macro_rules! __tiers_items {
                 $crate::__private::ByteCacheN<$crate::__private::$length, { $tiers }>,
                 __f
             )
+        }
+    };
+}
+
+/// Stub items of a `Tiers` impl, emitted by `define_tiers!` next to a compile error, so that
+/// code using the type adds no diagnostic of its own. They never run: the crate does not compile.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __tiers_fallback_items {
+    ($name:ident) => {
+        const SIZES: &'static [$crate::__private::core::primitive::usize] = &[];
+
+        type __Length = $crate::__private::Counted;
+
+        const __VTABLES: &'static [$crate::__private::Vtable] = &[];
+
+        fn class_of(
+            _: $crate::__private::core::primitive::usize,
+        ) -> $crate::__private::core::option::Option<$crate::__private::core::primitive::usize> {
+            $crate::__private::core::unreachable!()
+        }
+
+        fn __global() -> &'static $crate::__private::BytePool<$name> {
+            $crate::__private::core::unreachable!()
+        }
+
+        fn __with_cache<
+            __R,
+            __F: $crate::__private::core::ops::FnOnce(
+                &$crate::__private::ByteCache<$crate::__private::Counted>,
+            ) -> __R,
+        >(
+            _: __F,
+        ) -> $crate::__private::core::option::Option<__R> {
+            $crate::__private::core::unreachable!()
         }
     };
 }
