@@ -173,7 +173,7 @@ pub mod __private {
     pub type ByteCacheN<L, const N: usize> = ThreadCache<Bytes, L, [Magazine<Bytes, L>; N]>;
     type Bytes = std::boxed::Box<[u8]>;
     pub use crate::buf::Vtable;
-    pub use crate::object::{AssertSend, Entry};
+    pub use crate::object::{AssertSend, Entry, NotSendField, SendField, SendProbe};
     pub use crate::tiers::Tiers;
     pub use crate::{
         reset_bounded, BytePool, Capacity, Pool, PoolBox, Pooled, Reset, DEFAULT_CAPACITY,
@@ -262,15 +262,26 @@ macro_rules! __tiers_fallback_items {
 }
 
 /// The hidden items of a generated `Pooled` impl: the process-wide pool and the thread cache.
+///
+/// `$check` is the `Send` check of the type, one `AssertSend` statement per field, run (as a
+/// type check only) where the pool's `static` gets its type: when the type is not `Send`, the
+/// check's error makes that type an error, so rustc reports the check's message, on the field,
+/// and does not also check the `static` against `Sync` (whose note would walk through the pool's
+/// internals).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __pooled_items {
-    ($name:ident, $capacity:expr, $thread_cache:expr, $new:expr) => {
+    ($name:ident, $capacity:expr, $thread_cache:expr, $new:expr, { $($check:tt)* }) => {
         #[inline]
         fn pool() -> &'static $crate::__private::Pool<$name> {
             $crate::__private::global_static!(
                 $crate::__private::Pool<$name> =
-                    $crate::__private::Pool::__new_global($capacity, $thread_cache)
+                    $crate::__private::Pool::__new_global($capacity, $thread_cache),
+                checked {
+                    #[allow(unused_imports)]
+                    use $crate::__private::NotSendField as _;
+                    let _ = || { $($check)* };
+                }
             )
         }
 

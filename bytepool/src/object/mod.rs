@@ -7,6 +7,7 @@
 
 use crate::cache::ThreadCache;
 
+mod derived;
 mod global;
 mod handle;
 mod home;
@@ -14,6 +15,8 @@ mod ops;
 mod pool;
 mod reset;
 
+#[doc(hidden)]
+pub use derived::{AssertSend, NotSendField, SendField, SendProbe};
 pub use handle::{PoolArc, PoolBox};
 #[doc(hidden)]
 pub use home::Entry;
@@ -86,17 +89,3 @@ pub trait Pooled: Reset + Send + Sized + 'static {
     #[doc(hidden)]
     fn __new() -> Self;
 }
-
-/// Asserts at compile time that a type can have a process-wide pool.
-#[doc(hidden)]
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not `Send`, so it cannot have a process-wide pool",
-    label = "not `Send`",
-    note = "use an instance pool instead: `bytepool::Pool::<{Self}>::new()`, which may stay on one thread"
-)]
-pub trait AssertSend {}
-
-// Without this, rustc looks through the blanket impl and reports the plain "cannot be sent
-// between threads" error instead of the message above.
-#[diagnostic::do_not_recommend]
-impl<T: ?Sized + Send> AssertSend for T {}
