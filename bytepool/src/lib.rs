@@ -173,7 +173,9 @@ pub mod __private {
     pub type ByteCacheN<L, const N: usize> = ThreadCache<Bytes, L, [Magazine<Bytes, L>; N]>;
     type Bytes = std::boxed::Box<[u8]>;
     pub use crate::buf::Vtable;
-    pub use crate::object::{AssertSend, Entry, NotSendField, SendField, SendProbe};
+    pub use crate::object::{
+        AssertSend, Entry, Gate, NoProcessWidePool, NotPooled, NotSendField, SendField, SendProbe,
+    };
     pub use crate::tiers::Tiers;
     pub use crate::{
         reset_bounded, BytePool, Capacity, Pool, PoolBox, Pooled, Reset, DEFAULT_CAPACITY,

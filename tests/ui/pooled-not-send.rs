@@ -11,4 +11,8 @@ struct Node {
     parent: Option<Rc<Node>>,
 }
 
-fn main() {}
+fn main() {
+    // The inherent `take()` stands in for the pool that cannot exist: no second error here.
+    let _ = Node::take();
+    let _ = Node::pool();
+}

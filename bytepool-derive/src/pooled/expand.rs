@@ -14,10 +14,15 @@
 //!         pooled_items!(S, capacity, thread_cache, new, { /* `Send` check of each field */ });
 //!     }
 //! };
+//! impl S {
+//!     fn take() -> PoolBox<S> { /* `Pooled::take` */ }
+//!     fn pool() -> &'static Pool<S> { /* `Pooled::pool` */ }
+//! }
 //! ```
 //!
-//! with every runtime item named as `#krate::__private::…`. A generic struct gets `Reset` only
-//! and is pooled through an instance `bytepool::Pool<G<T>>`.
+//! with every runtime item named as `#krate::__private::…`. A generic struct gets `Reset` and
+//! hidden `take()`/`pool()` whose calls fail to compile with a message naming the instance
+//! `bytepool::Pool<G<T>>` it is pooled through.
 //!
 //! Type-system checks are spanned on the user's tokens with `quote_spanned!`, so rustc points
 //! at the field type that does not implement `Reset` (or `Capacity`), is not `Send`, or does
@@ -26,13 +31,15 @@
 //!
 //! A struct that is not `Send` gets one error per field that is not, and nothing else: the
 //! `Pooled` impl's `for<'__a> S: Send` bound is not checked where it is written (rustc checks
-//! only bounds without generics or binders there, issue #48214), and the pool's `static` takes
-//! its type from the field checks (see `__pooled_items!`).
+//! only bounds without generics or binders there, issue #48214), the pool's `static` takes
+//! its type from the field checks (see `__pooled_items!`), and the inherent methods pick a stub
+//! when `S: Pooled` does not hold (`__private::Gate`), so that no use of `S::take()` repeats
+//! the error.
 
 use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
-use syn::{DeriveInput, GenericParam, Generics, Ident, Type};
+use syn::{DeriveInput, GenericParam, Generics, Ident, Type, Visibility};
 
 use super::ast::{Field, Struct};
 use super::attr;
@@ -75,11 +82,15 @@ fn impl_struct(input: &Struct<'_>, krate: &TokenStream) -> TokenStream {
     } else {
         Some(impl_pooled(input, krate))
     };
+    // Outside the `const _` block, so that rustc names the methods `S::take`, not
+    // `_::<impl S>::take`.
+    let inherent = inherent_fns(input.vis, input.ident, input.generics, krate);
     quote! {
         const _: () = {
             #reset
             #pooled
         };
+        #inherent
     }
 }
 
@@ -306,6 +317,68 @@ fn pooled_impl(
     }
 }
 
+/// The inherent `take()` and `pool()`, as visible as the struct.
+///
+/// For a non-generic struct, they are `Pooled::take` and `Pooled::pool` without the trait in
+/// scope (inherent methods are found first, so `S::take()` never meets `Iterator::take` or is
+/// ambiguous, with or without `use bytepool::Pooled`). For a generic struct they are hidden,
+/// and a call is an error naming the instance pool to use instead.
+fn inherent_fns(
+    vis: &Visibility,
+    ident: &Ident,
+    generics: &Generics,
+    krate: &TokenStream,
+) -> TokenStream {
+    if !generics.params.is_empty() {
+        let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+        let no_pool = quote!(#krate::__private::NoProcessWidePool);
+        return quote! {
+            impl #impl_generics #ident #ty_generics #where_clause {
+                #[doc(hidden)]
+                #[allow(dead_code)]
+                #vis fn take() -> #krate::__private::PoolBox<Self>
+                where
+                    Self: #no_pool,
+                {
+                    ::core::unreachable!()
+                }
+
+                #[doc(hidden)]
+                #[allow(dead_code)]
+                #vis fn pool() -> &'static #krate::__private::Pool<Self>
+                where
+                    Self: #no_pool,
+                {
+                    ::core::unreachable!()
+                }
+            }
+        };
+    }
+    quote! {
+        impl #ident {
+            /// An object from this type's process-wide pool, reset when it comes back: the
+            /// same as `bytepool::Pooled::take`, without the trait in scope.
+            #[inline]
+            #[allow(dead_code)]
+            #vis fn take() -> #krate::__private::PoolBox<#ident> {
+                #[allow(unused_imports)]
+                use #krate::__private::NotPooled as _;
+                #krate::__private::Gate::<#ident>::NEW.take()
+            }
+
+            /// This type's process-wide pool, created on first use: the same as
+            /// `bytepool::Pooled::pool`, without the trait in scope.
+            #[inline]
+            #[allow(dead_code)]
+            #vis fn pool() -> &'static #krate::__private::Pool<#ident> {
+                #[allow(unused_imports)]
+                use #krate::__private::NotPooled as _;
+                #krate::__private::Gate::<#ident>::NEW.pool()
+            }
+        }
+    }
+}
+
 /// The struct's where clause with `extra` predicates appended; empty when there are none.
 fn where_clause(generics: &Generics, extra: impl IntoIterator<Item = TokenStream>) -> TokenStream {
     let predicates: Vec<TokenStream> = generics
@@ -349,8 +422,9 @@ fn usize_literal(int: &attr::Int) -> Literal {
     lit
 }
 
-/// The errors, plus the impls a valid input gets, with stub bodies, so that uses of the type
-/// elsewhere do not add a second diagnostic for the same mistake (thiserror's `fallback.rs`).
+/// The errors, plus the impls and methods a valid input gets, with stub bodies, so that uses
+/// of the type elsewhere do not add a second diagnostic for the same mistake (thiserror's
+/// `fallback.rs`).
 fn fallback(node: &DeriveInput, krate: &TokenStream, err: syn::Error) -> TokenStream {
     let error = err.into_compile_error();
     let ident = &node.ident;
@@ -359,6 +433,7 @@ fn fallback(node: &DeriveInput, krate: &TokenStream, err: syn::Error) -> TokenSt
         let items = quote!(#krate::__private::pooled_fallback_items!(#ident););
         pooled_impl(ident, &node.generics, krate, items)
     });
+    let inherent = inherent_fns(&node.vis, ident, &node.generics, krate);
     quote! {
         #error
         const _: () = {
@@ -368,6 +443,7 @@ fn fallback(node: &DeriveInput, krate: &TokenStream, err: syn::Error) -> TokenSt
             }
             #pooled
         };
+        #inherent
     }
 }
 
@@ -491,6 +567,51 @@ mod tests {
             assert!(out.contains(&check), "{out}");
         }
         assert!(!out.contains("Self"), "{out}");
+    }
+
+    #[test]
+    fn a_struct_gets_inherent_take_and_pool_as_visible_as_itself() {
+        let out = expand(parse_quote!(
+            pub(crate) struct S {
+                v: Vec<u8>,
+            }
+        ));
+        let take = tokens(quote! {
+            pub(crate) fn take() -> ::bytepool::__private::PoolBox<S> {
+                #[allow(unused_imports)]
+                use ::bytepool::__private::NotPooled as _;
+                ::bytepool::__private::Gate::<S>::NEW.take()
+            }
+        });
+        assert!(out.contains(&take), "{out}");
+        assert!(out.contains("pub (crate) fn pool ()"), "{out}");
+        // Outside the `const _` block.
+        assert!(out.ends_with("NEW . pool () } }"), "{out}");
+        assert!(out.contains("} ; impl S {"), "{out}");
+    }
+
+    #[test]
+    fn a_generic_struct_gets_take_and_pool_that_fail_to_compile() {
+        let out = expand(parse_quote!(
+            pub struct G<T: Clone> {
+                v: Vec<T>,
+            }
+        ));
+        let take = tokens(quote! {
+            #[doc(hidden)]
+            #[allow(dead_code)]
+            pub fn take() -> ::bytepool::__private::PoolBox<Self>
+            where
+                Self: ::bytepool::__private::NoProcessWidePool,
+            {
+                ::core::unreachable!()
+            }
+        });
+        assert!(
+            out.contains(&format!("impl < T : Clone > G < T > {{ {take}")),
+            "{out}"
+        );
+        assert!(out.contains("pub fn pool ()"), "{out}");
     }
 
     #[test]

@@ -1,11 +1,15 @@
-//! What the code `#[derive(Pooled)]` generates checks (through `__private`, not public API):
-//! the `Send` check of a process-wide pool, field by field.
+//! What the code `#[derive(Pooled)]` generates checks and calls (through `__private`, not
+//! public API): the `Send` check of a process-wide pool, field by field, and the inherent
+//! `take()` and `pool()` a struct gets, which need no `use bytepool::Pooled`.
 //!
-//! It picks its code by method resolution, which prefers an inherent method whose bounds hold
-//! to a trait method of the same name (dtolnay's autoref specialization). That lets the
-//! generated code say "this, if `F: Send`, else that" for a type the derive cannot inspect.
+//! Both pick their code by method resolution, which prefers an inherent method whose bounds
+//! hold to a trait method of the same name (dtolnay's autoref specialization). That lets the
+//! generated code say "this if a bound holds, else that" about a type the derive cannot
+//! inspect.
 
 use std::marker::PhantomData;
+
+use super::{Pool, PoolBox, Pooled};
 
 /// The check that a pooled type is `Send`, made once per field.
 ///
@@ -67,3 +71,60 @@ pub trait NotSendField<F: ?Sized, O: ?Sized> {
 }
 
 impl<F: ?Sized, O: ?Sized> NotSendField<F, O> for SendProbe<F, O> {}
+
+/// The body of the inherent `take()` and `pool()` of a non-generic `#[derive(Pooled)]` struct:
+/// [`Gate::take`] and [`Gate::pool`] when `T: Pooled` holds, else (the struct is not `Send`,
+/// which its `Send` check reports) [`NotPooled`]'s stubs, so that every call of `T::take()` does
+/// not repeat that error.
+pub struct Gate<T>(PhantomData<fn() -> T>);
+
+impl<T> Gate<T> {
+    /// The gate, as a value to call `take` or `pool` on.
+    pub const NEW: Self = Gate(PhantomData);
+}
+
+impl<T> std::fmt::Debug for Gate<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Gate")
+    }
+}
+
+impl<T: Pooled> Gate<T> {
+    /// [`Pooled::take`].
+    #[inline(always)]
+    pub fn take(&self) -> PoolBox<T> {
+        T::take()
+    }
+
+    /// [`Pooled::pool`].
+    #[inline(always)]
+    pub fn pool(&self) -> &'static Pool<T> {
+        T::pool()
+    }
+}
+
+/// The fallback of [`Gate`] for a type that is not [`Pooled`]: never runs, since that type's
+/// `Send` check fails to compile.
+pub trait NotPooled<T: 'static> {
+    /// Stands in for [`Gate::take`].
+    fn take(&self) -> PoolBox<T> {
+        unreachable!("a `#[derive(Pooled)]` type that is not `Send` does not compile")
+    }
+
+    /// Stands in for [`Gate::pool`].
+    fn pool(&self) -> &'static Pool<T> {
+        unreachable!("a `#[derive(Pooled)]` type that is not `Send` does not compile")
+    }
+}
+
+impl<T: 'static> NotPooled<T> for Gate<T> {}
+
+/// What the inherent `take()` and `pool()` of a generic `#[derive(Pooled)]` struct require: no
+/// type implements it, so a call fails to compile with this message, where rustc would
+/// otherwise suggest `Iterator::take`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no process-wide pool: `#[derive(Pooled)]` gives one only to a struct without generic parameters",
+    label = "a generic type has no process-wide pool",
+    note = "use an instance pool: `let pool = bytepool::Pool::<{Self}>::new();` (or `Pool::with(factory, reset)`), then `pool.get()`"
+)]
+pub trait NoProcessWidePool: 'static {}

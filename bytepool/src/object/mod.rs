@@ -16,7 +16,9 @@ mod pool;
 mod reset;
 
 #[doc(hidden)]
-pub use derived::{AssertSend, NotSendField, SendField, SendProbe};
+pub use derived::{
+    AssertSend, Gate, NoProcessWidePool, NotPooled, NotSendField, SendField, SendProbe,
+};
 pub use handle::{PoolArc, PoolBox};
 #[doc(hidden)]
 pub use home::Entry;
