@@ -64,12 +64,9 @@ pub const MAX_THREAD_CACHE: usize = crate::cache::MAGAZINE_SLOTS;
 /// println!("{}", LogEntry::pool().stats());
 /// ```
 ///
-/// The derive resets every field with [`Reset`] unless told otherwise: `#[pooled(skip)]` keeps
-/// a field, `#[pooled(reset = path)]` calls a `fn(&mut Field)`, `#[pooled(max_capacity = N)]`
-/// replaces a collection that grew beyond `N`. Struct attributes: `capacity = N` (idle objects
-/// kept, default 1024), `thread_cache = N` (per-thread cache, default 32, at most
-/// [`MAX_THREAD_CACHE`], 0 disables), `new = path` (constructor for types that are not
-/// `Default`), `crate = "path"`.
+/// The derive resets every field with [`Reset`] unless an attribute says otherwise, and gives
+/// the type inherent `take()` and `pool()` that need no `use` of this trait: its
+/// [page](derive@crate::Pooled) documents every attribute.
 ///
 /// A process-wide pool is a `static`, so it needs a non-generic `Send` type. A generic struct
 /// gets only `Reset` from the derive and is pooled through an instance [`Pool`].
