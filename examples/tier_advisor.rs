@@ -13,8 +13,9 @@
 
 use std::collections::VecDeque;
 
+use bytepool::ring::RingQueue;
 use bytepool::tiers::PowerOfTwo;
-use bytepool::{BytePool, PoolStats, RingQueue};
+use bytepool::{BytePool, PoolStats};
 
 const REQUESTS: usize = 20_000;
 /// Buffers in flight at once, as if several connections were being served.

@@ -155,8 +155,10 @@ mod bytes_feature {
 
 #[cfg(feature = "serde")]
 mod serde_feature {
+    use bytepool::ring::LockedRingQueue;
     use bytepool::tiers::Stream;
-    use bytepool::{BytePool, LockedRingQueue, PoolStats, Stats, TierStats};
+    use bytepool::ring::LockedRingQueue;
+    use bytepool::{BytePool, PoolStats, Stats, TierStats};
     use serde_json::json;
 
     /// A pool with known counters: two 1 KiB gets (one reused), one 4 KiB get, one oversize.

@@ -5,7 +5,8 @@ mod common;
 
 use std::thread;
 
-use bytepool::{BytePool, LockedRingQueue, PoolStats, RingQueue, Stats, TierStats, RECENT_LENGTHS};
+use bytepool::ring::{LockedRingQueue, RingQueue};
+use bytepool::{BytePool, PoolStats, Stats, TierStats, RECENT_LENGTHS};
 use common::{scaled, Rng, POOLING};
 
 bytepool::define_tiers! {

@@ -9,8 +9,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use bytepool::ring::{LockedRingQueue, Ring};
 use bytepool::tiers::Stream;
-use bytepool::{BytePool, LockedRingQueue, Pool, PoolStats, Pooled, Ring};
+use bytepool::{BytePool, Pool, PoolStats, Pooled};
 use common::POOLING;
 
 /// Objects of one type alive now, and whether the next drop panics.

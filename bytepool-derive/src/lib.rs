@@ -20,13 +20,15 @@ mod tiers;
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
 
-/// Declares one or more size-class lists; see `bytepool::define_tiers!`.
+// Documented where users see it, on the re-export `bytepool::define_tiers!` (rustdoc would
+// append a doc comment written here to that page).
 #[proc_macro]
 pub fn define_tiers(input: TokenStream) -> TokenStream {
     tiers::expand(parse_macro_input!(input as tiers::Input)).into()
 }
 
-/// Derives `bytepool::Reset` and `bytepool::Pooled`; see `bytepool::Pooled`.
+// Documented on the re-export `bytepool::Pooled` (the derive macro's page), for the same
+// reason.
 #[proc_macro_derive(Pooled, attributes(pooled))]
 pub fn derive_pooled(input: TokenStream) -> TokenStream {
     pooled::derive(&parse_macro_input!(input as DeriveInput)).into()

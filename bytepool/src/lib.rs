@@ -8,6 +8,8 @@
 //! - [`Pool<T>`] and `#[derive(Pooled)]` pool objects of any type, reset in place when they
 //!   come back ([`Reset`]), with unique ([`PoolBox`]) and shared ([`PoolArc`]) handles.
 //! - Every pool keeps [`Stats`], read through the [`PoolStats`] trait.
+//! - [`ring`] holds fixed-capacity queues of recent values; a byte pool can record the lengths
+//!   it is asked for in one ([`Builder::recent_lengths`]).
 //!
 //! # Quick start
 //! Byte buffers from size classes:
@@ -105,7 +107,7 @@ mod object;
 mod pool;
 #[allow(unsafe_code)]
 mod raw;
-mod ring;
+pub mod ring;
 mod stats;
 mod sync;
 pub mod tiers;
@@ -122,7 +124,6 @@ pub use crate::object::{
     DEFAULT_THREAD_CACHE, MAX_THREAD_CACHE,
 };
 pub use crate::pool::{Builder, BytePool};
-pub use crate::ring::{LockedRingQueue, Ring, RingQueue, RingValue};
 pub use crate::stats::{PoolStats, Stats, TierStats, RECENT_LENGTHS};
 pub use crate::tiers::Tiers;
 
@@ -151,7 +152,114 @@ pub use crate::tiers::Tiers;
 /// `#[tiers(crate = "path")]` names the runtime crate when it is re-exported.
 pub use bytepool_derive::define_tiers;
 
-/// Derives [`Reset`] and, for non-generic structs, [`Pooled`](trait@Pooled): see the trait.
+/// Derives [`Reset`] for a struct and, when it has no generic parameters, gives it a
+/// process-wide pool: [`Pooled`](trait@Pooled), and inherent `take()` and `pool()`.
+///
+/// `take()` hands out an object in a [`PoolBox`]; dropping the handle resets the object in
+/// place and keeps it for a later `take()`, so the memory its fields allocated (a `Vec`'s
+/// buffer, a `String`'s bytes) is reused rather than freed and allocated again. The reset goes
+/// field by field, in declaration order, with [`Reset`] unless an attribute says otherwise:
+/// numbers, `bool` and `char` become their default, collections are cleared with their
+/// capacity kept, `Option` becomes `None`, and `Box`, arrays and tuples reset what they hold.
+/// A field of a type of your own needs `Reset` too: derive `Pooled` on it, or implement
+/// `Reset`. Fresh objects come from `Default` (or `#[pooled(new = path)]`).
+///
+/// # Examples
+/// ```
+/// use bytepool::Pooled;
+///
+/// #[derive(Pooled, Default)]
+/// #[pooled(capacity = 256, thread_cache = 8)]
+/// struct Request {
+///     id: u64,      // reset to 0
+///     path: String, // cleared, its bytes kept
+///     #[pooled(max_capacity = 32)]
+///     headers: Vec<(String, String)>, // cleared, or replaced if it grew past 32 entries
+///     #[pooled(reset = clear_body)]
+///     body: Vec<u8>, // reset by `clear_body`
+///     #[pooled(skip)]
+///     worker: &'static str, // kept as it is
+/// }
+///
+/// /// Empties a body, giving back what it holds beyond 64 KiB.
+/// fn clear_body(body: &mut Vec<u8>) {
+///     body.clear();
+///     body.shrink_to(64 * 1024);
+/// }
+///
+/// let mut request = Request::take(); // from the type's pool, created on first use
+/// request.id = 7;
+/// request.path.push_str("/index.html");
+/// request.headers.push(("host".into(), "example.com".into()));
+/// request.body.extend_from_slice(b"hello");
+/// request.worker = "worker-1";
+/// drop(request); // reset, and kept for the next `take()`
+///
+/// let request = Request::take(); // on this thread, the same object
+/// assert_eq!((request.id, request.path.as_str()), (0, ""));
+/// assert!(request.path.capacity() >= "/index.html".len()); // its allocation, reused
+/// assert!(request.headers.is_empty() && request.body.is_empty());
+/// assert_eq!(request.worker, "worker-1"); // skipped
+/// ```
+///
+/// A struct with generic parameters gets [`Reset`] only: a process-wide pool is a `static`,
+/// which cannot be generic. Keep its objects in an instance [`Pool`] (calling `take()` or
+/// `pool()` on it is a compile error that says so):
+/// ```
+/// use bytepool::{Pool, Pooled};
+///
+/// #[derive(Pooled, Default)]
+/// struct Frame<T> {
+///     samples: Vec<T>,
+/// }
+///
+/// let frames = Pool::<Frame<f32>>::new(); // `Default` objects, reset with the derived `Reset`
+/// let mut frame = frames.get();
+/// frame.samples.extend([0.5, -0.5]);
+/// drop(frame);
+/// assert!(frames.get().samples.is_empty());
+/// ```
+///
+/// # Struct attributes
+/// `#[pooled(key = value, ...)]` on the struct, each key at most once, all optional. Only
+/// `crate` applies to a generic struct, which has no process-wide pool to configure.
+/// - `capacity = N`: the most idle objects the process-wide pool keeps in its shared store,
+///   besides those in the threads' caches; default [`DEFAULT_CAPACITY`]. `0` keeps none: every
+///   `take()` makes a fresh object.
+/// - `thread_cache = N`: the most idle objects each thread's cache keeps, the fast path of
+///   `take()` and of a drop; default [`DEFAULT_THREAD_CACHE`], at most [`MAX_THREAD_CACHE`]
+///   (and at most `capacity`). `0` disables the caches.
+/// - `new = path`: a `fn() -> Self` that makes fresh objects, for a type that is not `Default`
+///   or whose `Default` is not what the pool should hand out. Written as a path
+///   (`Conn::fresh`) or a string holding one (`"Conn::fresh"`).
+/// - `crate = path`: where the generated code finds this crate, when it is re-exported under
+///   another path (`crate = my_runtime::bytepool`, or the same in a string). Default
+///   `::bytepool`.
+///
+/// # Field attributes
+/// `#[pooled(...)]` on a field, each key at most once and `skip`, `reset` and `max_capacity`
+/// mutually exclusive.
+/// - `skip`: the field keeps its value across uses (an id, a handle to something shared).
+/// - `reset = path`: a `fn(&mut FieldType)` resets the field instead of [`Reset`], written as a
+///   path (`Vec::clear`, `<VecDeque<u8>>::clear`, `my::reset`) or a string holding one.
+/// - `max_capacity = N`: resets the field, then replaces it with its `Default` when its
+///   capacity grew beyond `N` ([`reset_bounded`]), so one huge request does not keep its memory
+///   in the pool for good. The field's type implements [`Capacity`] (`Vec`, `String`,
+///   `VecDeque`, `HashMap`, ...).
+///
+/// # Generated items
+/// For a struct `S` without generic parameters: `impl Reset for S`, `impl Pooled for S`, and
+/// `S::take()` and `S::pool()`, as visible as `S`, which do what `Pooled::take` and
+/// `Pooled::pool` do without `use bytepool::Pooled`. Being inherent, they are what `S::take()`
+/// calls whether the trait is in scope or not (no ambiguity with `Pooled::take` or
+/// `Iterator::take`); `<S as Pooled>::take()` and generic code bounded by `T: Pooled` reach the
+/// trait's. A struct that defines its own `take` or `pool` conflicts with them.
+///
+/// A process-wide pool is shared by every thread, so the struct must be `Send`: a field that
+/// is not makes the derive fail with an error on that field, suggesting an instance [`Pool`]
+/// (which a type that is not `Send` may have). A struct made `Send` by an `unsafe impl` is
+/// accepted whatever its fields. Enums and unions are rejected: implement [`Reset`] by hand
+/// and use an instance [`Pool`].
 pub use bytepool_derive::Pooled;
 
 // The README's examples are compiled and run as doctests.
@@ -173,7 +281,9 @@ pub mod __private {
     pub type ByteCacheN<L, const N: usize> = ThreadCache<Bytes, L, [Magazine<Bytes, L>; N]>;
     type Bytes = std::boxed::Box<[u8]>;
     pub use crate::buf::Vtable;
-    pub use crate::object::{AssertSend, Entry};
+    pub use crate::object::{
+        AssertSend, Entry, Gate, NoProcessWidePool, NotPooled, NotSendField, SendField, SendProbe,
+    };
     pub use crate::tiers::Tiers;
     pub use crate::{
         reset_bounded, BytePool, Capacity, Pool, PoolBox, Pooled, Reset, DEFAULT_CAPACITY,
@@ -188,6 +298,7 @@ pub mod __private {
     pub use crate::__pooled_fallback_items as pooled_fallback_items;
     pub use crate::__pooled_items as pooled_items;
     pub use crate::__thread_cache as thread_cache;
+    pub use crate::__tiers_fallback_items as tiers_fallback_items;
     pub use crate::__tiers_items as tiers_items;
 }
 
@@ -225,16 +336,62 @@ macro_rules! __tiers_items {
     };
 }
 
+/// Stub items of a `Tiers` impl, emitted by `define_tiers!` next to a compile error, so that
+/// code using the type adds no diagnostic of its own. They never run: the crate does not compile.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __tiers_fallback_items {
+    ($name:ident) => {
+        const SIZES: &'static [$crate::__private::core::primitive::usize] = &[];
+
+        type __Length = $crate::__private::Counted;
+
+        const __VTABLES: &'static [$crate::__private::Vtable] = &[];
+
+        fn class_of(
+            _: $crate::__private::core::primitive::usize,
+        ) -> $crate::__private::core::option::Option<$crate::__private::core::primitive::usize> {
+            $crate::__private::core::unreachable!()
+        }
+
+        fn __global() -> &'static $crate::__private::BytePool<$name> {
+            $crate::__private::core::unreachable!()
+        }
+
+        fn __with_cache<
+            __R,
+            __F: $crate::__private::core::ops::FnOnce(
+                &$crate::__private::ByteCache<$crate::__private::Counted>,
+            ) -> __R,
+        >(
+            _: __F,
+        ) -> $crate::__private::core::option::Option<__R> {
+            $crate::__private::core::unreachable!()
+        }
+    };
+}
+
 /// The hidden items of a generated `Pooled` impl: the process-wide pool and the thread cache.
+///
+/// `$check` is the `Send` check of the type, one `AssertSend` statement per field, run (as a
+/// type check only) where the pool's `static` gets its type: when the type is not `Send`, the
+/// check's error makes that type an error, so rustc reports the check's message, on the field,
+/// and does not also check the `static` against `Sync` (whose note would walk through the pool's
+/// internals).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __pooled_items {
-    ($name:ident, $capacity:expr, $thread_cache:expr, $new:expr) => {
+    ($name:ident, $capacity:expr, $thread_cache:expr, $new:expr, { $($check:tt)* }) => {
         #[inline]
         fn pool() -> &'static $crate::__private::Pool<$name> {
             $crate::__private::global_static!(
                 $crate::__private::Pool<$name> =
-                    $crate::__private::Pool::__new_global($capacity, $thread_cache)
+                    $crate::__private::Pool::__new_global($capacity, $thread_cache),
+                checked {
+                    #[allow(unused_imports)]
+                    use $crate::__private::NotSendField as _;
+                    let _ = || { $($check)* };
+                }
             )
         }
 

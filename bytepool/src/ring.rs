@@ -1,7 +1,34 @@
-//! Fixed-capacity ring queues that keep the most recent elements, as in the Go original:
-//! [`RingQueue`] (lock-free, overwrites the oldest) and [`LockedRingQueue`] (a mutex; adds
-//! [`pop`](LockedRingQueue::pop) and [`peek`](LockedRingQueue::peek)). Both implement [`Ring`],
-//! which is what [`Builder::recent_lengths`](crate::Builder::recent_lengths) takes.
+//! Fixed-capacity ring queues that keep the most recent elements, as in the Go original.
+//!
+//! - [`RingQueue`]: lock-free, for plain values ([`RingValue`]: integers, floats, `bool`,
+//!   `char`); a push overwrites the oldest element when the ring is full.
+//! - [`LockedRingQueue`]: a mutex around a `VecDeque`, for any `Clone` type; adds
+//!   [`pop`](LockedRingQueue::pop) and [`peek`](LockedRingQueue::peek).
+//! - [`Ring`]: what both implement, with `&self` methods so one ring can be shared between
+//!   threads. It is what [`Builder::recent_lengths`](crate::Builder::recent_lengths) takes to
+//!   record the lengths a byte pool is asked for, and a user type can implement it too.
+//!
+//! # Examples
+//! A byte pool that records its last 1024 requested lengths in a lock-free ring:
+//! ```
+//! use bytepool::ring::{Ring, RingQueue};
+//! use bytepool::{tiers::Stream, BytePool, PoolStats};
+//!
+//! let pool = BytePool::<Stream>::builder()
+//!     .recent_lengths(RingQueue::new(1024))
+//!     .build();
+//! for len in [100, 2000, 300] {
+//!     drop(pool.get(len));
+//! }
+//! assert_eq!(pool.stats().recent_lengths, [100, 2000, 300]);
+//!
+//! // The rings on their own:
+//! let recent = RingQueue::new(2);
+//! for id in 1..=3u32 {
+//!     recent.push(id);
+//! }
+//! assert_eq!(recent.to_vec(), [2, 3]); // the oldest was overwritten
+//! ```
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -17,7 +44,7 @@ use crate::sync::{fence, lock, AtomicUsize, Backoff, Mutex, MutexGuard, Ordering
 ///
 /// # Examples
 /// ```
-/// use bytepool::{LockedRingQueue, Ring, RingQueue};
+/// use bytepool::ring::{LockedRingQueue, Ring, RingQueue};
 ///
 /// fn fill(ring: &dyn Ring<u32>) -> Vec<u32> {
 ///     for i in 0..5 {
@@ -62,7 +89,7 @@ pub trait Ring<T> {
 ///
 /// # Examples
 /// ```
-/// use bytepool::{Ring, RingQueue};
+/// use bytepool::ring::{Ring, RingQueue};
 ///
 /// let ring = RingQueue::new(2);
 /// ring.push('a');
@@ -93,7 +120,7 @@ struct RingSlot<T> {
 ///
 /// # Examples
 /// ```
-/// use bytepool::{Ring, RingQueue};
+/// use bytepool::ring::{Ring, RingQueue};
 /// let ring = RingQueue::<f64>::new(2);
 /// ring.push(1.5);
 /// assert_eq!(ring.to_vec(), [1.5]);
@@ -139,8 +166,10 @@ impl<T: RingValue> RingQueue<T> {
     ///
     /// # Examples
     /// ```
-    /// let ring = bytepool::RingQueue::<usize>::new(256);
-    /// assert!(bytepool::Ring::is_empty(&ring));
+    /// use bytepool::ring::{Ring, RingQueue};
+    ///
+    /// let ring = RingQueue::<usize>::new(256);
+    /// assert!(ring.is_empty());
     /// ```
     #[must_use]
     pub fn new(capacity: usize) -> Self {
@@ -232,7 +261,7 @@ impl<T: RingValue + fmt::Debug> fmt::Debug for RingQueue<T> {
 ///
 /// # Examples
 /// ```
-/// use bytepool::{LockedRingQueue, Ring};
+/// use bytepool::ring::{LockedRingQueue, Ring};
 ///
 /// let ring = LockedRingQueue::new(2);
 /// ring.push(1);
@@ -255,8 +284,10 @@ impl<T> LockedRingQueue<T> {
     ///
     /// # Examples
     /// ```
-    /// let ring = bytepool::LockedRingQueue::<String>::new(8);
-    /// assert_eq!(bytepool::Ring::capacity(&ring), 8);
+    /// use bytepool::ring::{LockedRingQueue, Ring};
+    ///
+    /// let ring = LockedRingQueue::<String>::new(8);
+    /// assert_eq!(ring.capacity(), 8);
     /// ```
     #[must_use]
     pub fn new(capacity: usize) -> Self {
@@ -277,7 +308,7 @@ impl<T> LockedRingQueue<T> {
     ///
     /// # Examples
     /// ```
-    /// use bytepool::{LockedRingQueue, Ring};
+    /// use bytepool::ring::{LockedRingQueue, Ring};
     /// let ring = LockedRingQueue::new(4);
     /// ring.push("a");
     /// assert_eq!(ring.pop(), Some("a"));
@@ -291,7 +322,7 @@ impl<T> LockedRingQueue<T> {
     ///
     /// # Examples
     /// ```
-    /// use bytepool::{LockedRingQueue, Ring};
+    /// use bytepool::ring::{LockedRingQueue, Ring};
     /// let ring = LockedRingQueue::new(4);
     /// ring.push(7);
     /// assert_eq!(ring.peek(), Some(7));

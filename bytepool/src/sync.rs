@@ -249,6 +249,10 @@ pub(crate) mod generated {
 
 /// A `&'static` to a value created on first use (the one std/loom switch for the generated
 /// process-wide pools: loom's statics are reset for every model execution).
+///
+/// With `checked { statements }`, the statements are type-checked (never run) in the length of
+/// the one-element array that holds the `static`: if they fail to compile, the array's type is
+/// an error and rustc checks nothing else about the `static` (see `__pooled_items!`).
 #[doc(hidden)]
 #[macro_export]
 #[cfg(not(loom))]
@@ -257,13 +261,21 @@ macro_rules! __global_static {
         static __STATIC: $crate::__private::OnceLock<$ty> = $crate::__private::OnceLock::new();
         __STATIC.get_or_init(|| $init)
     }};
+    ($ty:ty = $init:expr, checked { $($check:tt)* }) => {{
+        static __STATIC: [$crate::__private::OnceLock<$ty>; {
+            $($check)*
+            1
+        }] = [$crate::__private::OnceLock::new()];
+        __STATIC[0].get_or_init(|| $init)
+    }};
 }
 
 #[doc(hidden)]
 #[macro_export]
 #[cfg(loom)]
 macro_rules! __global_static {
-    ($ty:ty = $init:expr) => {{
+    ($ty:ty = $init:expr $(, checked { $($check:tt)* })?) => {{
+        $(const _: () = { $($check)* };)?
         $crate::__private::loom::lazy_static! {
             static ref __STATIC: $ty = $init;
         }

@@ -8,4 +8,8 @@ enum Message {
     Bytes(Vec<u8>),
 }
 
-fn main() {}
+// Uses of the type add no diagnostic of their own.
+fn main() {
+    let _ = Message::take();
+    let _ = Message::pool();
+}

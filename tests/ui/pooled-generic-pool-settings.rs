@@ -7,4 +7,8 @@ struct Batch<T> {
     items: Vec<T>,
 }
 
-fn main() {}
+// Uses of the type add no diagnostic of their own.
+fn main() {
+    let pool = bytepool::Pool::<Batch<u8>>::new();
+    pool.get().items.push(1);
+}

@@ -11,4 +11,8 @@ struct Entry {
     tags: Tags,
 }
 
-fn main() {}
+// Uses of the type add no diagnostic of their own.
+fn main() {
+    let _ = Entry::take();
+    let _ = Entry::pool();
+}

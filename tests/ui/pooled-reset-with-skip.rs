@@ -10,4 +10,8 @@ fn clear_tags(tags: &mut Vec<String>) {
     tags.clear();
 }
 
-fn main() {}
+// Uses of the type add no diagnostic of their own.
+fn main() {
+    let _ = Entry::take();
+    let _ = Entry::pool();
+}

@@ -10,4 +10,8 @@ fn clear_bytes(bytes: &mut Vec<u8>) {
     bytes.clear();
 }
 
-fn main() {}
+// Uses of the type add no diagnostic of their own.
+fn main() {
+    let _ = Entry::take();
+    let _ = Entry::pool();
+}

@@ -7,4 +7,8 @@ struct Entry {
     message: Vec<u8>,
 }
 
-fn main() {}
+// Uses of the type add no diagnostic of their own.
+fn main() {
+    let _ = Entry::take();
+    let _ = Entry::pool();
+}

@@ -6,4 +6,8 @@ union Word {
     float: f64,
 }
 
-fn main() {}
+// Uses of the type add no diagnostic of their own.
+fn main() {
+    let _ = Word::take();
+    let _ = Word::pool();
+}

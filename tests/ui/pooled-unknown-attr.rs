@@ -1,7 +1,8 @@
 use bytepool::Pooled;
 
+// Every unknown key is reported, each on its own name, whatever its value looks like.
 #[derive(Pooled, Default)]
-#[pooled(capacity = 8, foo = 1)]
+#[pooled(capacity = 8, foo = 1, bar(x, y))]
 struct Entry {
     message: Vec<u8>,
 }

@@ -16,4 +16,8 @@ impl Entry {
     }
 }
 
-fn main() {}
+// Uses of the type add no diagnostic of their own.
+fn main() {
+    let _ = Entry::take();
+    let _ = Entry::pool();
+}

@@ -6,4 +6,8 @@ bytepool::define_tiers! {
     pub CrateNotPath = [64, 256];
 }
 
-fn main() {}
+// The stub items emitted on error keep uses of the types from adding diagnostics.
+fn main() {
+    let _ = StatsNotBool::pool().get(10);
+    let _ = CrateNotPath::pool().get(10);
+}

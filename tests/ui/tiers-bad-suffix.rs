@@ -3,4 +3,8 @@ bytepool::define_tiers! {
     pub Typed = [64u32, 128];
 }
 
-fn main() {}
+// The stub items emitted on error keep uses of the types from adding diagnostics.
+fn main() {
+    let _ = Decimal::pool().get(10);
+    let _ = Typed::pool().get(10);
+}

@@ -7,4 +7,8 @@ bytepool::define_tiers! {
     pub TwoAttributes = [64, 256];
 }
 
-fn main() {}
+// The stub items emitted on error keep uses of the types from adding diagnostics.
+fn main() {
+    let _ = SameAttribute::pool().get(10);
+    let _ = TwoAttributes::pool().get(10);
+}

@@ -4,4 +4,8 @@ bytepool::define_tiers! {
     pub SameBytes = [512, 1KiB, 1024];
 }
 
-fn main() {}
+// The stub items emitted on error keep uses of the types from adding diagnostics.
+fn main() {
+    let _ = Twice::pool().get(10);
+    let _ = SameBytes::pool().get(10);
+}

@@ -2,4 +2,7 @@ bytepool::define_tiers! {
     pub Empty = [];
 }
 
-fn main() {}
+// The stub items emitted on error keep uses of the types from adding diagnostics.
+fn main() {
+    let _ = Empty::pool().get(10);
+}

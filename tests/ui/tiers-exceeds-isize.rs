@@ -5,4 +5,8 @@ bytepool::define_tiers! {
     pub PastIsizeSuffixed = [1GiB, 8_589_934_592GiB];
 }
 
-fn main() {}
+// The stub items emitted on error keep uses of the types from adding diagnostics.
+fn main() {
+    let _ = PastIsize::pool().get(10);
+    let _ = PastIsizeSuffixed::pool().get(10);
+}

@@ -11,4 +11,8 @@ bytepool::define_tiers! {
 
 fn main() {
     let _ = <Fine as bytepool::Tiers>::class_of(1);
+    // The broken definitions' stub items keep these from adding diagnostics.
+    let _ = <Broken as bytepool::Tiers>::class_of(1);
+    let _ = bytepool::BytePool::<Broken>::builder().build().get(10);
+    let _ = AlsoBroken::pool().with_capacity(10).freeze();
 }

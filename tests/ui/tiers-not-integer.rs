@@ -8,4 +8,11 @@ bytepool::define_tiers! {
     pub Arithmetic = [64 * 2, 512];
 }
 
-fn main() {}
+// The stub items emitted on error keep uses of the types from adding diagnostics.
+fn main() {
+    let _ = Negative::pool().get(10);
+    let _ = Float::pool().get(10);
+    let _ = Text::pool().get(10);
+    let _ = Constant::pool().get(10);
+    let _ = Arithmetic::pool().get(10);
+}

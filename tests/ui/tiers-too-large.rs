@@ -7,4 +7,9 @@ bytepool::define_tiers! {
     pub PastU128 = [1, 999_999_999_999_999_999_999_999_999_999_999_999_999_999];
 }
 
-fn main() {}
+// The stub items emitted on error keep uses of the types from adding diagnostics.
+fn main() {
+    let _ = PastU64::pool().get(10);
+    let _ = PastU64Suffixed::pool().get(10);
+    let _ = PastU128::pool().get(10);
+}

@@ -5,10 +5,12 @@
 //! What each macro accepts, and how it words a bad value, stays with that macro
 //! (`pooled::attr`, `tiers::attr`).
 
-use proc_macro2::TokenStream;
+use proc_macro2::{TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
-use syn::{Expr, ExprLit, Lit, Path};
+use syn::parse::discouraged::Speculative;
+use syn::parse::ParseStream;
+use syn::{Attribute, Expr, ExprLit, Lit, Path, Token};
 
 use super::ctxt::Ctxt;
 use super::symbol::Symbol;
@@ -67,10 +69,52 @@ pub fn as_written<T: ToTokens>(tokens: &T) -> String {
     tokens.to_token_stream().to_string().replace(' ', "")
 }
 
-/// ``unknown <owner> attribute `key`; expected <accepted>``, spanned on the key.
-///
-/// Returned as an `Err` because the rest of this attribute cannot be parsed reliably: an
-/// unknown key may be followed by anything.
+/// Reads the keys of one `#[owner(...)]` attribute with `read_key`, recording every error in
+/// `cx` and going on: an error `read_key` returns is recorded and the rest of that key (its
+/// `= value` or `(...)`) skipped, so the keys after it are still read and one run reports every
+/// unknown or malformed key. Only input that is not a list of keys at all (`#[pooled(1)]`)
+/// ends the attribute early, with one error.
+pub fn parse_keys(
+    cx: &Ctxt,
+    attr: &Attribute,
+    mut read_key: impl FnMut(&ParseNestedMeta<'_>) -> syn::Result<()>,
+) {
+    let result = attr.parse_nested_meta(|meta| {
+        if let Err(err) = read_key(&meta) {
+            cx.syn_error(err);
+            skip_rest_of_key(meta.input);
+        }
+        Ok(())
+    });
+    if let Err(err) = result {
+        cx.syn_error(err);
+    }
+}
+
+/// Skips what is left of a key after an error: `= <expression>` when it parses as one (commas
+/// inside it, as in `= f::<A, B>`, do not end it), else every token up to the next `,`.
+fn skip_rest_of_key(input: ParseStream<'_>) {
+    let fork = input.fork();
+    let value = fork.parse::<Token![=]>().and_then(|_| fork.parse::<Expr>());
+    if value.is_ok() && (fork.is_empty() || fork.peek(Token![,])) {
+        input.advance_to(&fork);
+        return;
+    }
+    // Cannot fail: the closure only moves the cursor.
+    let _ = input.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((token, next)) = rest.token_tree() {
+            if matches!(&token, TokenTree::Punct(punct) if punct.as_char() == ',') {
+                break;
+            }
+            rest = next;
+        }
+        Ok(((), rest))
+    });
+}
+
+/// ``unknown <owner> attribute `key`; expected <accepted>``, spanned on the key. Returned for
+/// [`parse_keys`] to record, which then skips the key's value, whatever it is.
 pub fn unknown(meta: &ParseNestedMeta<'_>, owner: Symbol, accepted: &str) -> syn::Error {
     let key = as_written(&meta.path);
     meta.error(format_args!(
@@ -79,9 +123,18 @@ pub fn unknown(meta: &ParseNestedMeta<'_>, owner: Symbol, accepted: &str) -> syn
 }
 
 /// The value after `key =`, read as any expression so that a value of the wrong form gets a
-/// message naming the right one, rather than syn's.
-pub fn value(meta: &ParseNestedMeta<'_>) -> syn::Result<Expr> {
-    Ok(ungroup(meta.value()?.parse()?))
+/// message naming the right one, rather than syn's. Without `=` (a bare `key` or `key(...)`),
+/// or when what follows `=` is not an expression, the error is `expected`, on the key or on the
+/// token that is not an expression.
+pub fn value(meta: &ParseNestedMeta<'_>, expected: &str) -> syn::Result<Expr> {
+    if !meta.input.peek(Token![=]) {
+        return Err(meta.error(expected));
+    }
+    let value = meta.value()?;
+    let expr = value
+        .parse()
+        .map_err(|err| syn::Error::new(err.span(), expected))?;
+    Ok(ungroup(expr))
 }
 
 /// `crate = path` or `crate = "path"`: where the generated code finds the runtime, in the same

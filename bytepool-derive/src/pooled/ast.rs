@@ -3,13 +3,14 @@
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
-use syn::{Data, DeriveInput, Fields, Generics, Ident, Index, Member, Type};
+use syn::{Data, DeriveInput, Fields, Generics, Ident, Index, Member, Type, Visibility};
 
 use super::attr;
 use crate::internals::ctxt::Ctxt;
 
 /// A named, tuple or unit struct.
 pub struct Struct<'a> {
+    pub vis: &'a Visibility,
     pub ident: &'a Ident,
     pub generics: &'a Generics,
     pub attrs: attr::Container,
@@ -34,6 +35,7 @@ impl<'a> Struct<'a> {
         let attrs = attr::Container::from_ast(cx, &node.attrs);
         match &node.data {
             Data::Struct(data) => Some(Struct {
+                vis: &node.vis,
                 ident: &node.ident,
                 generics: &node.generics,
                 attrs,

@@ -49,31 +49,28 @@ impl Container {
             if attr.path() != POOLED {
                 continue;
             }
-            let result = attr.parse_nested_meta(|meta| {
+            attr::parse_keys(cx, attr, |meta| {
                 if meta.path == CRATE {
-                    if let Some(path) = parse_crate_path(cx, &meta)? {
+                    if let Some(path) = parse_crate_path(cx, meta)? {
                         krate.set(&meta.path, path);
                     }
                 } else if meta.path == CAPACITY {
-                    if let Some(int) = parse_int(cx, &meta, CAPACITY)? {
+                    if let Some(int) = parse_int(cx, meta, CAPACITY)? {
                         capacity.set(&meta.path, int);
                     }
                 } else if meta.path == NEW {
-                    if let Some(path) = parse_fn_path(cx, &meta, NEW)? {
+                    if let Some(path) = parse_fn_path(cx, meta, NEW)? {
                         new.set(&meta.path, path);
                     }
                 } else if meta.path == THREAD_CACHE {
-                    if let Some(int) = parse_int(cx, &meta, THREAD_CACHE)? {
+                    if let Some(int) = parse_int(cx, meta, THREAD_CACHE)? {
                         thread_cache.set(&meta.path, int);
                     }
                 } else {
-                    return Err(attr::unknown(&meta, POOLED, CONTAINER_KEYS));
+                    return Err(attr::unknown(meta, POOLED, CONTAINER_KEYS));
                 }
                 Ok(())
             });
-            if let Err(err) = result {
-                cx.syn_error(err);
-            }
         }
 
         Container {
@@ -105,27 +102,24 @@ impl Field {
             if attr.path() != POOLED {
                 continue;
             }
-            let result = attr.parse_nested_meta(|meta| {
+            attr::parse_keys(cx, attr, |meta| {
                 if meta.path == SKIP {
-                    if parse_flag(cx, &meta, SKIP)? {
+                    if parse_flag(cx, meta, SKIP)? {
                         skip.set(&meta.path, ());
                     }
                 } else if meta.path == RESET {
-                    if let Some(path) = parse_fn_path(cx, &meta, RESET)? {
+                    if let Some(path) = parse_fn_path(cx, meta, RESET)? {
                         reset.set(&meta.path, path);
                     }
                 } else if meta.path == MAX_CAPACITY {
-                    if let Some(int) = parse_int(cx, &meta, MAX_CAPACITY)? {
+                    if let Some(int) = parse_int(cx, meta, MAX_CAPACITY)? {
                         max_capacity.set(&meta.path, int);
                     }
                 } else {
-                    return Err(attr::unknown(&meta, POOLED, FIELD_KEYS));
+                    return Err(attr::unknown(meta, POOLED, FIELD_KEYS));
                 }
                 Ok(())
             });
-            if let Err(err) = result {
-                cx.syn_error(err);
-            }
         }
 
         Field {
@@ -136,27 +130,13 @@ impl Field {
     }
 }
 
-/// A key that needs `= value` was written without one: reported on the key. A bare key
-/// (`key,`) lets parsing go on; an argument list (`key(...)`) stops this attribute.
-fn missing_value(cx: &Ctxt, meta: &ParseNestedMeta<'_>, msg: String) -> syn::Result<()> {
-    let err = meta.error(msg);
-    if meta.input.is_empty() || meta.input.peek(Token![,]) {
-        cx.syn_error(err);
-        Ok(())
-    } else {
-        Err(err)
-    }
-}
-
 /// `key = <integer>`: an unsuffixed (or `usize`) integer literal that fits in a `usize`.
 ///
-/// A value of another form is reported on the value and parsing goes on (`Ok(None)`).
+/// A value of another form is reported on the value and parsing goes on (`Ok(None)`); a key
+/// without `= value` is an `Err`, reported on the key.
 fn parse_int(cx: &Ctxt, meta: &ParseNestedMeta<'_>, key: Symbol) -> syn::Result<Option<Int>> {
-    let expected = || format!("expected `#[pooled({key} = <integer>)]`");
-    if !meta.input.peek(Token![=]) {
-        return missing_value(cx, meta, expected()).map(|()| None);
-    }
-    let expr = attr::value(meta)?;
+    let expected = format!("expected `#[pooled({key} = <integer>)]`");
+    let expr = attr::value(meta, &expected)?;
     if let Expr::Lit(ExprLit {
         lit: Lit::Int(lit), ..
     }) = &expr
@@ -168,23 +148,21 @@ fn parse_int(cx: &Ctxt, meta: &ParseNestedMeta<'_>, key: Symbol) -> syn::Result<
             }
         }
     }
-    cx.error_spanned_by(expr, expected());
+    cx.error_spanned_by(expr, expected);
     Ok(None)
 }
 
 /// `key = path` or `key = "path"`: a function path (a qualified path like `<T>::clear` is fine).
 ///
-/// A value of another form is reported on the value and parsing goes on (`Ok(None)`).
+/// A value of another form is reported on the value and parsing goes on (`Ok(None)`); a key
+/// without `= value` is an `Err`, reported on the key.
 fn parse_fn_path(
     cx: &Ctxt,
     meta: &ParseNestedMeta<'_>,
     key: Symbol,
 ) -> syn::Result<Option<ExprPath>> {
-    let expected = || format!("expected `#[pooled({key} = path::to::function)]`");
-    if !meta.input.peek(Token![=]) {
-        return missing_value(cx, meta, expected()).map(|()| None);
-    }
-    let expr = match attr::value(meta)? {
+    let expected = format!("expected `#[pooled({key} = path::to::function)]`");
+    let expr = match attr::value(meta, &expected)? {
         Expr::Path(path) if path.attrs.is_empty() => return Ok(Some(path)),
         Expr::Lit(ExprLit {
             lit: Lit::Str(lit), ..
@@ -194,19 +172,17 @@ fn parse_fn_path(
         },
         expr => expr.into_token_stream(),
     };
-    cx.error_spanned_by(expr, expected());
+    cx.error_spanned_by(expr, expected);
     Ok(None)
 }
 
 /// `crate = path` or `crate = "path"`, as [`attr::crate_path`] reads it.
 ///
-/// A value of another form is reported on the value and parsing goes on (`Ok(None)`).
+/// A value of another form is reported on the value and parsing goes on (`Ok(None)`); a key
+/// without `= value` is an `Err`, reported on the key.
 fn parse_crate_path(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<Path>> {
     const EXPECTED: &str = "expected `#[pooled(crate = \"path::to::bytepool\")]`";
-    if !meta.input.peek(Token![=]) {
-        return missing_value(cx, meta, EXPECTED.to_owned()).map(|()| None);
-    }
-    match attr::crate_path(attr::value(meta)?) {
+    match attr::crate_path(attr::value(meta, EXPECTED)?) {
         Ok(path) => Ok(Some(path)),
         Err(value) => {
             cx.error_spanned_by(value, EXPECTED);
@@ -216,7 +192,7 @@ fn parse_crate_path(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option
 }
 
 /// A bare `key`. Given a value (`key = ...`), the value is reported and parsing goes on
-/// (`Ok(false)`); given an argument list (`key(...)`), the error stops this attribute.
+/// (`Ok(false)`); given an argument list (`key(...)`), the `Err` is reported on the key.
 fn parse_flag(cx: &Ctxt, meta: &ParseNestedMeta<'_>, key: Symbol) -> syn::Result<bool> {
     let expected = || format!("expected `#[pooled({key})]`, which takes no value");
     if meta.input.peek(Token![=]) {
@@ -321,6 +297,62 @@ mod tests {
             ["unknown pooled attribute `capacity`; expected one of \
               `skip`, `reset`, `max_capacity`"]
         );
+    }
+
+    #[test]
+    fn every_unknown_or_malformed_key_is_reported() {
+        let (c, errors) = container(vec![parse_quote!(#[pooled(
+            foo = 1,
+            bar(x, y),
+            capacity(2),
+            baz = Vec::<(u8, u16)>::new,
+            thread_cache = 4,
+            qux
+        )])]);
+        let unknown = |key: &str| {
+            format!(
+                "unknown pooled attribute `{key}`; expected one of \
+                 `capacity`, `new`, `thread_cache`, `crate`"
+            )
+        };
+        assert_eq!(
+            errors,
+            [
+                unknown("foo"),
+                unknown("bar"),
+                "expected `#[pooled(capacity = <integer>)]`".to_owned(),
+                unknown("baz"),
+                unknown("qux"),
+            ]
+        );
+        assert_eq!(c.thread_cache.unwrap().value.value, 4, "read past them");
+
+        let (f, errors) = field(vec![
+            parse_quote!(#[pooled(skip(now), clear, max_capacity = 8)]),
+        ]);
+        assert_eq!(
+            errors,
+            [
+                "expected `#[pooled(skip)]`, which takes no value",
+                "unknown pooled attribute `clear`; expected one of `skip`, `reset`, `max_capacity`",
+            ]
+        );
+        assert_eq!(f.max_capacity.unwrap().value.value, 8);
+    }
+
+    #[test]
+    fn a_value_that_does_not_parse_skips_to_the_next_key() {
+        let (c, errors) = container(vec![
+            parse_quote!(#[pooled(capacity = , new = ; x, thread_cache = 2)]),
+        ]);
+        assert_eq!(
+            errors,
+            [
+                "expected `#[pooled(capacity = <integer>)]`",
+                "expected `#[pooled(new = path::to::function)]`",
+            ],
+        );
+        assert_eq!(c.thread_cache.unwrap().value.value, 2);
     }
 
     #[test]

@@ -10,23 +10,36 @@
 //!         fn __resets_in_line(&self) -> bool { true /* && each field reset with `Reset` */ }
 //!     }
 //!     // only when `S` has no generic parameter (a static cannot be generic):
-//!     fn __assert_send() where S: AssertSend {}
-//!     impl Pooled for S where S: Send { pooled_items!(S, capacity, thread_cache, new); }
+//!     impl Pooled for S where for<'__a> S: Send {
+//!         pooled_items!(S, capacity, thread_cache, new, { /* `Send` check of each field */ });
+//!     }
 //! };
+//! impl S {
+//!     fn take() -> PoolBox<S> { /* `Pooled::take` */ }
+//!     fn pool() -> &'static Pool<S> { /* `Pooled::pool` */ }
+//! }
 //! ```
 //!
-//! with every runtime item named as `#krate::__private::…`. A generic struct gets `Reset` only
-//! and is pooled through an instance `bytepool::Pool<G<T>>`.
+//! with every runtime item named as `#krate::__private::…`. A generic struct gets `Reset` and
+//! hidden `take()`/`pool()` whose calls fail to compile with a message naming the instance
+//! `bytepool::Pool<G<T>>` it is pooled through.
 //!
 //! Type-system checks are spanned on the user's tokens with `quote_spanned!`, so rustc points
-//! at the field type that does not implement `Reset` (or `Capacity`) or does not fit the custom
-//! reset function (whose path gets the secondary label), and at the struct name when the type
-//! is not `Send` or not `Default`.
+//! at the field type that does not implement `Reset` (or `Capacity`), is not `Send`, or does
+//! not fit the custom reset function (whose path gets the secondary label), and at the struct
+//! name when the type is not `Default`.
+//!
+//! A struct that is not `Send` gets one error per field that is not, and nothing else: the
+//! `Pooled` impl's `for<'__a> S: Send` bound is not checked where it is written (rustc checks
+//! only bounds without generics or binders there, issue #48214), the pool's `static` takes
+//! its type from the field checks (see `__pooled_items!`), and the inherent methods pick a stub
+//! when `S: Pooled` does not hold (`__private::Gate`), so that no use of `S::take()` repeats
+//! the error.
 
 use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
-use syn::{DeriveInput, GenericParam, Generics, Ident, Type};
+use syn::{DeriveInput, GenericParam, Generics, Ident, Type, Visibility};
 
 use super::ast::{Field, Struct};
 use super::attr;
@@ -69,11 +82,15 @@ fn impl_struct(input: &Struct<'_>, krate: &TokenStream) -> TokenStream {
     } else {
         Some(impl_pooled(input, krate))
     };
+    // Outside the `const _` block, so that rustc names the methods `S::take`, not
+    // `_::<impl S>::take`.
+    let inherent = inherent_fns(input.vis, input.ident, input.generics, krate);
     quote! {
         const _: () = {
             #reset
             #pooled
         };
+        #inherent
     }
 }
 
@@ -188,7 +205,7 @@ fn is_type_param(input: &Struct<'_>, ty: &Type) -> bool {
 }
 
 /// `impl Pooled` (non-generic structs only): the process-wide pool, configured by the
-/// struct's attributes, after a check that the type is `Send`.
+/// struct's attributes, with the `Send` check of each field.
 fn impl_pooled(input: &Struct<'_>, krate: &TokenStream) -> TokenStream {
     let ident = input.ident;
     let attrs = &input.attrs;
@@ -206,38 +223,158 @@ fn impl_pooled(input: &Struct<'_>, krate: &TokenStream) -> TokenStream {
             <#ident as ::core::default::Default>::default
         },
     };
+    let checks = input
+        .fields
+        .iter()
+        .map(|field| send_check(input, field, krate));
     let items = quote! {
-        #krate::__private::pooled_items!(#ident, #capacity, #thread_cache, #new);
+        #krate::__private::pooled_items!(
+            #ident, #capacity, #thread_cache, #new, { #(#checks)* }
+        );
     };
     pooled_impl(input.ident, input.generics, krate, items)
 }
 
-/// `impl Pooled for #ident { #items }`, preceded by the `Send` check.
+/// `AssertSend::<F>::assert_send(SendProbe::<F, S>::NEW.probe());` for a field of type `F`:
+/// nothing when `F` is `Send`, else the requirement that the struct is, which rustc reports on
+/// the field (see `__private::AssertSend`).
 ///
-/// For a type that is not `Send`, rustc's first error is then `AssertSend`'s message naming the
-/// instance pool, on the struct name: `__assert_send` comes first and where clauses are checked
-/// before bodies. `where #ident: Send` on the impl spares a second error from the supertrait.
+/// The statement goes inside the pool's `static`, where `Self` is not in scope: a `Self` in the
+/// field type is written as the struct's name.
+fn send_check(input: &Struct<'_>, field: &Field<'_>, krate: &TokenStream) -> TokenStream {
+    let ty = replace_self(field.ty.to_token_stream(), input.ident);
+    // The error is on the probe expression: it starts at the type's first token and ends at
+    // its last, so rustc underlines the whole type (a `Span::join` of our own is nightly-only).
+    let (first, last) = first_and_last_span(&ty);
+    let ident = respan(input.ident.to_token_stream(), first);
+    let krate = respan(krate.clone(), first);
+    let call = quote_spanned!(last=> ());
+    quote_spanned! {first=>
+        #krate::__private::AssertSend::<#ty>::assert_send(
+            #krate::__private::SendProbe::<#ty, #ident>::NEW.probe #call
+        );
+    }
+}
+
+/// The spans of the first and last tokens of `tokens` (of a group's closing delimiter when it
+/// ends with one); the call site when it is empty.
+fn first_and_last_span(tokens: &TokenStream) -> (Span, Span) {
+    let mut tokens = tokens.clone().into_iter();
+    let first = tokens.next();
+    let span_of = |token: &TokenTree, end: bool| match token {
+        TokenTree::Group(group) if end => group.span_close(),
+        TokenTree::Group(group) => group.span_open(),
+        token => token.span(),
+    };
+    let first_span = first
+        .as_ref()
+        .map_or_else(Span::call_site, |t| span_of(t, false));
+    let last_span = tokens
+        .last()
+        .or(first)
+        .map_or_else(Span::call_site, |t| span_of(&t, true));
+    (first_span, last_span)
+}
+
+/// `tokens` with every `Self` (inside groups too) replaced by `ident`, keeping its span.
+fn replace_self(tokens: TokenStream, ident: &Ident) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|token| match token {
+            TokenTree::Group(group) => {
+                let mut replaced =
+                    Group::new(group.delimiter(), replace_self(group.stream(), ident));
+                replaced.set_span(group.span());
+                TokenTree::Group(replaced)
+            }
+            TokenTree::Ident(word) if word == "Self" => {
+                let mut name = ident.clone();
+                name.set_span(word.span());
+                TokenTree::Ident(name)
+            }
+            token => token,
+        })
+        .collect()
+}
+
+/// `impl Pooled for #ident { #items }`.
+///
+/// The impl requires `for<'__a> #ident: Send` (`Send` being `Pooled`'s supertrait): a bound
+/// with a binder is not checked where it is written, so a type that is not `Send` gets its
+/// field checks' errors only, and `#ident: Pooled` then simply does not hold.
 fn pooled_impl(
     ident: &Ident,
     generics: &Generics,
     krate: &TokenStream,
     items: TokenStream,
 ) -> TokenStream {
-    let span = ident.span();
-    let assert_krate = respan(krate.clone(), span);
-    let assert_send = quote_spanned! {span=>
-        #[allow(dead_code)]
-        fn __assert_send() where #ident: #assert_krate::__private::AssertSend {}
-    };
-    let where_clause = where_clause(
-        generics,
-        [quote_spanned!(span=> #ident: ::core::marker::Send)],
-    );
+    let where_clause = where_clause(generics, [quote!(for<'__a> #ident: ::core::marker::Send)]);
     quote! {
-        #assert_send
         #[automatically_derived]
         impl #krate::__private::Pooled for #ident #where_clause {
             #items
+        }
+    }
+}
+
+/// The inherent `take()` and `pool()`, as visible as the struct.
+///
+/// For a non-generic struct, they are `Pooled::take` and `Pooled::pool` without the trait in
+/// scope (inherent methods are found first, so `S::take()` never meets `Iterator::take` or is
+/// ambiguous, with or without `use bytepool::Pooled`). For a generic struct they are hidden,
+/// and a call is an error naming the instance pool to use instead.
+fn inherent_fns(
+    vis: &Visibility,
+    ident: &Ident,
+    generics: &Generics,
+    krate: &TokenStream,
+) -> TokenStream {
+    if !generics.params.is_empty() {
+        let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+        let no_pool = quote!(#krate::__private::NoProcessWidePool);
+        return quote! {
+            impl #impl_generics #ident #ty_generics #where_clause {
+                #[doc(hidden)]
+                #[allow(dead_code)]
+                #vis fn take() -> #krate::__private::PoolBox<Self>
+                where
+                    Self: #no_pool,
+                {
+                    ::core::unreachable!()
+                }
+
+                #[doc(hidden)]
+                #[allow(dead_code)]
+                #vis fn pool() -> &'static #krate::__private::Pool<Self>
+                where
+                    Self: #no_pool,
+                {
+                    ::core::unreachable!()
+                }
+            }
+        };
+    }
+    quote! {
+        impl #ident {
+            /// An object from this type's process-wide pool, reset when it comes back: the
+            /// same as `bytepool::Pooled::take`, without the trait in scope.
+            #[inline]
+            #[allow(dead_code)]
+            #vis fn take() -> #krate::__private::PoolBox<#ident> {
+                #[allow(unused_imports)]
+                use #krate::__private::NotPooled as _;
+                #krate::__private::Gate::<#ident>::NEW.take()
+            }
+
+            /// This type's process-wide pool, created on first use: the same as
+            /// `bytepool::Pooled::pool`, without the trait in scope.
+            #[inline]
+            #[allow(dead_code)]
+            #vis fn pool() -> &'static #krate::__private::Pool<#ident> {
+                #[allow(unused_imports)]
+                use #krate::__private::NotPooled as _;
+                #krate::__private::Gate::<#ident>::NEW.pool()
+            }
         }
     }
 }
@@ -285,8 +422,9 @@ fn usize_literal(int: &attr::Int) -> Literal {
     lit
 }
 
-/// The errors, plus stub impls so that uses of the type elsewhere do not add a second
-/// diagnostic for the same mistake (thiserror's `fallback.rs`).
+/// The errors, plus the impls and methods a valid input gets, with stub bodies, so that uses
+/// of the type elsewhere do not add a second diagnostic for the same mistake (thiserror's
+/// `fallback.rs`).
 fn fallback(node: &DeriveInput, krate: &TokenStream, err: syn::Error) -> TokenStream {
     let error = err.into_compile_error();
     let ident = &node.ident;
@@ -295,6 +433,7 @@ fn fallback(node: &DeriveInput, krate: &TokenStream, err: syn::Error) -> TokenSt
         let items = quote!(#krate::__private::pooled_fallback_items!(#ident););
         pooled_impl(ident, &node.generics, krate, items)
     });
+    let inherent = inherent_fns(&node.vis, ident, &node.generics, krate);
     quote! {
         #error
         const _: () = {
@@ -304,6 +443,7 @@ fn fallback(node: &DeriveInput, krate: &TokenStream, err: syn::Error) -> TokenSt
             }
             #pooled
         };
+        #inherent
     }
 }
 
@@ -353,10 +493,12 @@ mod tests {
                 LogEntry,
                 1024usize,
                 ::bytepool::__private::DEFAULT_THREAD_CACHE,
-                <LogEntry as ::core::default::Default>::default
+                <LogEntry as ::core::default::Default>::default,
             );
         });
-        assert!(out.contains(&items), "{out}");
+        let (before_checks, after_checks) = items.split_at(items.len() - ") ;".len());
+        assert!(out.contains(before_checks), "{out}");
+        assert!(out.contains(&format!("}}{after_checks}")), "{out}");
         assert_eq!(out.matches("# [automatically_derived]").count(), 2, "{out}");
         assert!(!out.contains("unsafe"), "{out}");
     }
@@ -388,10 +530,10 @@ mod tests {
                 Conn,
                 reexport::bytepool::__private::DEFAULT_CAPACITY,
                 0usize,
-                Conn::fresh
+                Conn::fresh,
             );
         });
-        assert!(out.contains(&items), "{out}");
+        assert!(out.contains(&items[..items.len() - ") ;".len()]), "{out}");
         assert_eq!(
             out.matches(":: bytepool").count(),
             out.matches("reexport :: bytepool").count(),
@@ -401,21 +543,75 @@ mod tests {
     }
 
     #[test]
-    fn send_is_checked_before_the_impl() {
+    fn send_is_checked_field_by_field() {
         let out = expand(parse_quote!(
             struct S {
                 v: Vec<u8>,
+                #[pooled(skip)]
+                next: Option<Box<Self>>,
             }
         ));
-        let check = tokens(quote! {
-            fn __assert_send() where S: ::bytepool::__private::AssertSend {}
-        });
         let impl_header = tokens(quote! {
-            impl ::bytepool::__private::Pooled for S where S: ::core::marker::Send
+            impl ::bytepool::__private::Pooled for S where for<'__a> S: ::core::marker::Send
         });
-        let check_at = out.find(&check).expect(&out);
-        let impl_at = out.find(&impl_header).expect(&out);
-        assert!(check_at < impl_at, "{out}");
+        assert!(out.contains(&impl_header), "{out}");
+        // Every field, skipped or not, with `Self` spelled out: the check runs inside the
+        // pool's `static`, where `Self` is not in scope.
+        // (`> >`: syn prints the parsed type's `>>` as two tokens.)
+        for ty in [quote!(Vec<u8>), quote! {Option<Box<S> >}] {
+            let check = tokens(quote! {
+                ::bytepool::__private::AssertSend::<#ty>::assert_send(
+                    ::bytepool::__private::SendProbe::<#ty, S>::NEW.probe()
+                );
+            });
+            assert!(out.contains(&check), "{out}");
+        }
+        assert!(!out.contains("Self"), "{out}");
+    }
+
+    #[test]
+    fn a_struct_gets_inherent_take_and_pool_as_visible_as_itself() {
+        let out = expand(parse_quote!(
+            pub(crate) struct S {
+                v: Vec<u8>,
+            }
+        ));
+        let take = tokens(quote! {
+            pub(crate) fn take() -> ::bytepool::__private::PoolBox<S> {
+                #[allow(unused_imports)]
+                use ::bytepool::__private::NotPooled as _;
+                ::bytepool::__private::Gate::<S>::NEW.take()
+            }
+        });
+        assert!(out.contains(&take), "{out}");
+        assert!(out.contains("pub (crate) fn pool ()"), "{out}");
+        // Outside the `const _` block.
+        assert!(out.ends_with("NEW . pool () } }"), "{out}");
+        assert!(out.contains("} ; impl S {"), "{out}");
+    }
+
+    #[test]
+    fn a_generic_struct_gets_take_and_pool_that_fail_to_compile() {
+        let out = expand(parse_quote!(
+            pub struct G<T: Clone> {
+                v: Vec<T>,
+            }
+        ));
+        let take = tokens(quote! {
+            #[doc(hidden)]
+            #[allow(dead_code)]
+            pub fn take() -> ::bytepool::__private::PoolBox<Self>
+            where
+                Self: ::bytepool::__private::NoProcessWidePool,
+            {
+                ::core::unreachable!()
+            }
+        });
+        assert!(
+            out.contains(&format!("impl < T : Clone > G < T > {{ {take}")),
+            "{out}"
+        );
+        assert!(out.contains("pub fn pool ()"), "{out}");
     }
 
     #[test]

@@ -30,23 +30,20 @@ impl Options {
             if attr.path() != TIERS {
                 continue;
             }
-            let result = attr.parse_nested_meta(|meta| {
+            attr::parse_keys(cx, attr, |meta| {
                 if meta.path == STATS {
-                    if let Some(value) = parse_stats(cx, &meta)? {
+                    if let Some(value) = parse_stats(cx, meta)? {
                         stats.set(&meta.path, value);
                     }
                 } else if meta.path == CRATE {
-                    if let Some(path) = parse_crate(cx, &meta)? {
+                    if let Some(path) = parse_crate(cx, meta)? {
                         krate.set(&meta.path, path);
                     }
                 } else {
-                    return Err(attr::unknown(&meta, TIERS, ACCEPTED));
+                    return Err(attr::unknown(meta, TIERS, ACCEPTED));
                 }
                 Ok(())
             });
-            if let Err(err) = result {
-                cx.syn_error(err);
-            }
         }
 
         Options {
@@ -60,14 +57,16 @@ impl Options {
 
 /// `stats = true` or `stats = false`.
 ///
-/// A value of another form is reported on the value and parsing goes on (`Ok(None)`).
+/// A value of another form is reported on the value and parsing goes on (`Ok(None)`); no
+/// value at all is an `Err`.
 fn parse_stats(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<bool>> {
-    match attr::value(meta)? {
+    const EXPECTED: &str = "expected `stats = true` or `stats = false`";
+    match attr::value(meta, EXPECTED)? {
         Expr::Lit(ExprLit {
             lit: Lit::Bool(b), ..
         }) => Ok(Some(b.value)),
         expr => {
-            cx.error_spanned_by(expr, "expected `stats = true` or `stats = false`");
+            cx.error_spanned_by(expr, EXPECTED);
             Ok(None)
         }
     }
@@ -75,9 +74,11 @@ fn parse_stats(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<bool
 
 /// `crate = path` or `crate = "path"`, as [`attr::crate_path`] reads it.
 ///
-/// A value of another form is reported on the value and parsing goes on (`Ok(None)`).
+/// A value of another form is reported on the value and parsing goes on (`Ok(None)`); no
+/// value at all is an `Err`.
 fn parse_crate(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<Path>> {
-    match attr::crate_path(attr::value(meta)?) {
+    const EXPECTED: &str = "expected a path to the runtime crate, as in `crate = \"::bytepool\"`";
+    match attr::crate_path(attr::value(meta, EXPECTED)?) {
         Ok(path) => Ok(Some(path)),
         Err(value) => {
             let found = match &*value {
@@ -86,13 +87,7 @@ fn parse_crate(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<Path
                 }) => lit.value(),
                 value => attr::as_written(value),
             };
-            cx.error_spanned_by(
-                value,
-                format_args!(
-                    "expected a path to the runtime crate, as in `crate = \"::bytepool\"`, \
-                     found `{found}`"
-                ),
-            );
+            cx.error_spanned_by(value, format_args!("{EXPECTED}, found `{found}`"));
             Ok(None)
         }
     }
@@ -154,6 +149,23 @@ mod tests {
             ]),
             ["duplicate tiers attribute `crate`"]
         );
+    }
+
+    #[test]
+    fn every_unknown_key_is_reported() {
+        let accepted = "expected `stats = <bool>` or `crate = \"path\"`";
+        let (options, errors) = options(vec![parse_quote!(
+            #[tiers(statistics = false, colour(red, green), stats = false, crate_path = "x")]
+        )]);
+        assert_eq!(
+            errors,
+            [
+                format!("unknown tiers attribute `statistics`; {accepted}"),
+                format!("unknown tiers attribute `colour`; {accepted}"),
+                format!("unknown tiers attribute `crate_path`; {accepted}"),
+            ]
+        );
+        assert!(!options.stats, "the known key between them was read");
     }
 
     #[test]

@@ -4,30 +4,31 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
-use syn::{Ident, LitInt};
+use syn::{Ident, LitInt, Path};
 
 use super::class_of;
-use super::parse::{Input, TierDef};
+use super::parse::{Input, Item, TierDef};
 use super::valid::{self, Size, Tiers};
 use crate::internals::ctxt::Ctxt;
 
-/// Expands every definition. A definition with errors expands to its struct alone plus the
-/// errors, so one mistake yields one diagnostic rather than a cascade of unresolved names.
+/// Expands every definition. A definition with errors expands to the errors next to its struct,
+/// a stub `Tiers` impl and its `pool()`, so one mistake yields one diagnostic: code that uses
+/// the type (`Bad::pool().get(10)`, `BytePool::<Bad>::new()`) type-checks against the stubs
+/// instead of adding "no function `pool`" or "`Tiers` is not implemented" errors.
 pub fn expand(input: Input) -> TokenStream {
     input
-        .defs
-        .iter()
-        .map(|def| {
-            let cx = Ctxt::new();
-            let tiers = valid::validate(&cx, def);
-            match cx.check() {
-                Ok(()) => expand_tiers(&tiers),
-                Err(err) => {
-                    let mut tokens = expand_struct(&tiers);
-                    tokens.extend(err.to_compile_error());
-                    tokens
+        .items
+        .into_iter()
+        .map(|item| match item {
+            Item::Def(def) => {
+                let cx = Ctxt::new();
+                let tiers = valid::validate(&cx, &def);
+                match cx.check() {
+                    Ok(()) => expand_tiers(&tiers),
+                    Err(err) => fallback(&tiers, err),
                 }
             }
+            Item::Error(err) => err.into_compile_error(),
         })
         .collect()
 }
@@ -53,6 +54,23 @@ fn expand_struct(tiers: &Tiers<'_>) -> TokenStream {
     }
 }
 
+/// `Name::pool()`: the process-wide pool, through the hidden `Tiers::__global`.
+fn expand_pool_fn(ident: &Ident, krate: &Path) -> TokenStream {
+    quote! {
+        impl #ident {
+            /// Returns the process-wide pool for these tiers, created on first use.
+            ///
+            /// Every call returns the same pool; keep the reference instead of calling this
+            /// in a hot loop.
+            #[inline]
+            #[allow(dead_code)]
+            pub fn pool() -> &'static #krate::BytePool<#ident> {
+                <#ident as #krate::Tiers>::__global()
+            }
+        }
+    }
+}
+
 /// The struct, its `Tiers` impl and its `pool()` accessor.
 fn expand_tiers(tiers: &Tiers<'_>) -> TokenStream {
     let strukt = expand_struct(tiers);
@@ -70,6 +88,7 @@ fn expand_tiers(tiers: &Tiers<'_>) -> TokenStream {
     let class_of = class_of::body(sizes);
     let isize_check = sizes.last().map(isize_assertion);
     let length = Ident::new(if *stats { "Counted" } else { "Inline" }, Span::call_site());
+    let pool_fn = expand_pool_fn(ident, krate);
     quote! {
         #strukt
 
@@ -91,17 +110,31 @@ fn expand_tiers(tiers: &Tiers<'_>) -> TokenStream {
                 #krate::__private::tiers_items!(#ident, #count, [#(#indices),*], #length);
             }
 
-            impl #ident {
-                /// Returns the process-wide pool for these tiers, created on first use.
-                ///
-                /// Every call returns the same pool; keep the reference instead of calling this
-                /// in a hot loop.
-                #[inline]
-                #[allow(dead_code)]
-                pub fn pool() -> &'static #krate::BytePool<#ident> {
-                    <#ident as #krate::Tiers>::__global()
-                }
+            #pool_fn
+        };
+    }
+}
+
+/// The errors, then the struct with the same items as [`expand_tiers`] gives it, whose bodies
+/// never run: the crate does not compile. `krate` is the `crate = ...` option when it was read,
+/// else `::bytepool`.
+fn fallback(tiers: &Tiers<'_>, err: syn::Error) -> TokenStream {
+    let error = err.into_compile_error();
+    let strukt = expand_struct(tiers);
+    let Tiers { def, krate, .. } = tiers;
+    let ident = &def.ident;
+    let pool_fn = expand_pool_fn(ident, krate);
+    quote! {
+        #error
+        #strukt
+
+        const _: () = {
+            #[automatically_derived]
+            impl #krate::Tiers for #ident {
+                #krate::__private::tiers_fallback_items!(#ident);
             }
+
+            #pool_fn
         };
     }
 }
@@ -200,16 +233,49 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_definition_keeps_its_struct_and_spares_the_others() {
+    fn a_bad_definition_gets_stubs_and_spares_the_others() {
         let out = expanded(quote! {
             pub Bad = [0];
             pub Good = [1];
         });
         assert!(out.contains("pub struct Bad ;"), "{out}");
-        assert!(!out.contains("for Bad"), "{out}");
         assert!(out.contains("compile_error"), "{out}");
         assert!(out.contains("tier size must be nonzero"), "{out}");
+        let stub = quote! {
+            impl ::bytepool::Tiers for Bad {
+                ::bytepool::__private::tiers_fallback_items!(Bad);
+            }
+        };
+        assert!(out.contains(&stub.to_string()), "{out}");
+        assert!(
+            out.contains("pub fn pool () -> & 'static :: bytepool :: BytePool < Bad >"),
+            "{out}"
+        );
         assert!(out.contains("impl :: bytepool :: Tiers for Good"), "{out}");
+        assert!(!out.contains("tiers_items ! (Bad"), "{out}");
+    }
+
+    #[test]
+    fn a_definition_that_does_not_parse_keeps_its_name() {
+        let out = expanded(quote! {
+            /// Docs.
+            #[tiers(crate = "my::rt")]
+            pub Broken = [64, 256 512];
+            pub NoEquals [64];
+            pub Good = [1]
+        });
+        assert_eq!(out.matches("compile_error").count(), 2, "{out}");
+        assert!(out.contains("expected `,`"), "{out}");
+        assert!(out.contains("expected `=`"), "{out}");
+        assert!(out.contains("# [doc = r\" Docs.\"] # [derive"), "{out}");
+        assert!(out.contains("pub struct Broken ;"), "{out}");
+        assert!(
+            out.contains("impl my :: rt :: Tiers for Broken"),
+            "the crate option still applies: {out}"
+        );
+        assert!(out.contains("pub struct NoEquals ;"), "{out}");
+        assert!(out.contains("tiers_fallback_items ! (NoEquals)"), "{out}");
+        assert!(out.contains("tiers_items ! (Good"), "{out}");
     }
 
     #[test]

@@ -10,9 +10,11 @@
 //! }
 //! ```
 //!
-//! Each definition is checked on its own, with its errors collected in one `Ctxt`. A
-//! definition with errors expands to its bare struct (so later uses of the name still resolve)
-//! next to the errors, and the other definitions expand normally.
+//! Each definition is checked on its own, with its errors collected in one `Ctxt`; one that
+//! does not parse keeps its name and its parse error, and the parser goes on with the next. A
+//! definition with errors expands to the errors next to its struct with stub items (so later
+//! uses of the name type-check and add no error of their own), and the other definitions
+//! expand normally.
 //!
 //! - `parse`: the input as written,
 //! - `attr`: the `#[tiers(...)]` options,

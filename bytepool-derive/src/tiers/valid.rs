@@ -1,6 +1,7 @@
 //! One definition checked and made ready for expansion: its options read, its sizes parsed
 //! (`KiB`, `MiB` and `GiB` applied) and checked: nonzero, strictly ascending, at most
-//! `isize::MAX`. Each error is pushed into the [`Ctxt`], spanned on its own literal.
+//! `isize::MAX`. Each error is pushed into the [`Ctxt`], spanned on its own literal; so is the
+//! parse error of a definition that did not parse.
 
 use proc_macro2::{Literal, Span};
 use syn::{Attribute, Expr, Lit, LitInt, Path};
@@ -59,20 +60,30 @@ pub fn validate<'a>(cx: &Ctxt, def: &'a TierDef) -> Tiers<'a> {
         .filter(|attr| attr.path() != TIERS)
         .collect();
 
-    if def.sizes.is_empty() {
-        cx.syn_error(syn::Error::new(
-            def.bracket.span.join(),
-            format_args!(
-                "expected at least one tier size, as in `{} = [64, 256]`",
-                def.ident
-            ),
-        ));
-    }
+    let list: &[Expr] = match &def.sizes {
+        Ok(sizes) => {
+            if sizes.list.is_empty() {
+                cx.syn_error(syn::Error::new(
+                    sizes.bracket.span.join(),
+                    format_args!(
+                        "expected at least one tier size, as in `{} = [64, 256]`",
+                        def.ident
+                    ),
+                ));
+            }
+            &sizes.list
+        }
+        // The definition did not parse: its error is the one to report.
+        Err(err) => {
+            cx.syn_error(err.clone());
+            &[]
+        }
+    };
 
-    let mut sizes = Vec::with_capacity(def.sizes.len());
+    let mut sizes = Vec::with_capacity(list.len());
     // The last size whose value is known, valid or not, for the ascending check.
     let mut previous: Option<u128> = None;
-    for expr in &def.sizes {
+    for expr in list {
         let Some((lit, bytes)) = parse_size(cx, expr) else {
             continue;
         };

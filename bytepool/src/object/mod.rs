@@ -7,6 +7,7 @@
 
 use crate::cache::ThreadCache;
 
+mod derived;
 mod global;
 mod handle;
 mod home;
@@ -14,6 +15,10 @@ mod ops;
 mod pool;
 mod reset;
 
+#[doc(hidden)]
+pub use derived::{
+    AssertSend, Gate, NoProcessWidePool, NotPooled, NotSendField, SendField, SendProbe,
+};
 pub use handle::{PoolArc, PoolBox};
 #[doc(hidden)]
 pub use home::Entry;
@@ -59,12 +64,9 @@ pub const MAX_THREAD_CACHE: usize = crate::cache::MAGAZINE_SLOTS;
 /// println!("{}", LogEntry::pool().stats());
 /// ```
 ///
-/// The derive resets every field with [`Reset`] unless told otherwise: `#[pooled(skip)]` keeps
-/// a field, `#[pooled(reset = path)]` calls a `fn(&mut Field)`, `#[pooled(max_capacity = N)]`
-/// replaces a collection that grew beyond `N`. Struct attributes: `capacity = N` (idle objects
-/// kept, default 1024), `thread_cache = N` (per-thread cache, default 32, at most
-/// [`MAX_THREAD_CACHE`], 0 disables), `new = path` (constructor for types that are not
-/// `Default`), `crate = "path"`.
+/// The derive resets every field with [`Reset`] unless an attribute says otherwise, and gives
+/// the type inherent `take()` and `pool()` that need no `use` of this trait: its
+/// [page](derive@crate::Pooled) documents every attribute.
 ///
 /// A process-wide pool is a `static`, so it needs a non-generic `Send` type. A generic struct
 /// gets only `Reset` from the derive and is pooled through an instance [`Pool`].
@@ -86,17 +88,3 @@ pub trait Pooled: Reset + Send + Sized + 'static {
     #[doc(hidden)]
     fn __new() -> Self;
 }
-
-/// Asserts at compile time that a type can have a process-wide pool.
-#[doc(hidden)]
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not `Send`, so it cannot have a process-wide pool",
-    label = "not `Send`",
-    note = "use an instance pool instead: `bytepool::Pool::<{Self}>::new()`, which may stay on one thread"
-)]
-pub trait AssertSend {}
-
-// Without this, rustc looks through the blanket impl and reports the plain "cannot be sent
-// between threads" error instead of the message above.
-#[diagnostic::do_not_recommend]
-impl<T: ?Sized + Send> AssertSend for T {}

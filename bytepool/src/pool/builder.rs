@@ -30,7 +30,8 @@ const IDLE_MAX: usize = 1024;
 ///
 /// # Examples
 /// ```
-/// use bytepool::{tiers::Stream, BytePool, PoolStats, RingQueue};
+/// use bytepool::ring::RingQueue;
+/// use bytepool::{tiers::Stream, BytePool, PoolStats};
 ///
 /// let pool = BytePool::<Stream>::builder()
 ///     .max_idle_per_tier(64)
@@ -138,7 +139,8 @@ impl<T: Tiers> Builder<T> {
     ///
     /// # Examples
     /// ```
-    /// use bytepool::{tiers::Stream, BytePool, LockedRingQueue, PoolStats};
+    /// use bytepool::ring::LockedRingQueue;
+    /// use bytepool::{tiers::Stream, BytePool, PoolStats};
     /// let pool = BytePool::<Stream>::builder().recent_lengths(LockedRingQueue::new(2)).build();
     /// for len in [1, 2, 3] {
     ///     drop(pool.get(len));
