@@ -157,7 +157,6 @@ mod bytes_feature {
 mod serde_feature {
     use bytepool::ring::LockedRingQueue;
     use bytepool::tiers::Stream;
-    use bytepool::ring::LockedRingQueue;
     use bytepool::{BytePool, PoolStats, Stats, TierStats};
     use serde_json::json;
 
