@@ -1,5 +1,6 @@
 //! Compile-fail and compile-pass tests for the macros and the handles' auto traits.
-//! Snapshots: `TRYBUILD=overwrite cargo test --test compiletest`, then review the diff.
+//! Snapshots: `TRYBUILD=overwrite cargo test --features trybuild --test compiletest`, then
+//! review the diff.
 
 #[cfg_attr(miri, ignore)]
 // Diagnostics do not depend on pooling; the passthrough pass of CI need not compile them again.
