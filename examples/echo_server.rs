@@ -12,16 +12,15 @@
 //! and the pool's statistics table: after warm-up, gets are hits and `misses` stop growing.
 //!
 //! ```text
-//! cargo run --release --example echo_server                  # server + 32 clients for 3 s
-//! cargo run --release --example echo_server -- --clients 8 --bytes 256MiB
-//! cargo run --release --example echo_server -- --serve --addr 127.0.0.1:7000 --seconds 60
-//! cargo run --release --example echo_server -- --client --addr 127.0.0.1:7000
+//! cargo run --release --features echo --example echo_server         # server + 32 clients for 3 s
+//! cargo run --release --features echo --example echo_server -- --clients 8 --bytes 256MiB
+//! cargo run --release --features echo --example echo_server -- --serve --addr 127.0.0.1:7000 --seconds 60
+//! cargo run --release --features echo --example echo_server -- --client --addr 127.0.0.1:7000
 //! ```
 //!
 //! `tests/test_echo.rs` includes this file as a module and drives [`server`] and [`client`]
 //! with its own tier type.
 
-#[cfg(feature = "bytes")]
 fn main() {
     if let Err(err) = cli::main() {
         eprintln!("echo_server: {err}");
@@ -29,13 +28,7 @@ fn main() {
     }
 }
 
-#[cfg(not(feature = "bytes"))]
-fn main() {
-    eprintln!("this example needs the `bytes` feature (on by default)");
-}
-
 /// The echo server: pooled reads, shared writes.
-#[cfg(feature = "bytes")]
 pub mod server {
     use std::io;
     use std::time::Duration;
@@ -171,7 +164,6 @@ pub mod server {
 }
 
 /// The load generator: concurrent connections, pseudo-random payloads, every byte checked.
-#[cfg(feature = "bytes")]
 pub mod client {
     use std::io;
     use std::net::SocketAddr;
@@ -411,7 +403,6 @@ pub mod client {
 }
 
 /// The command line: the demo (server and load in one process), `--serve` or `--client`.
-#[cfg(feature = "bytes")]
 mod cli {
     use std::error::Error;
     use std::net::{Ipv4Addr, SocketAddr};

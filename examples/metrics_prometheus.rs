@@ -18,17 +18,10 @@
 //! curl http://127.0.0.1:9898/metrics
 //! ```
 
-#[cfg(feature = "metrics")]
 fn main() -> std::io::Result<()> {
     prometheus::main()
 }
 
-#[cfg(not(feature = "metrics"))]
-fn main() {
-    eprintln!("this example needs the `metrics` feature: add `--features metrics`");
-}
-
-#[cfg(feature = "metrics")]
 mod prometheus {
     use std::io::{self, BufRead, BufReader, Read, Write};
     use std::net::{TcpListener, TcpStream};

@@ -1,6 +1,5 @@
 //! The echo server example end to end on loopback: every byte comes back, every buffer goes
 //! back to the pool, and after warm-up the pool stops allocating.
-#![cfg(feature = "bytes")]
 
 // The example's command line (its `main`, argument parsing, progress bars) is not used here:
 // the test drives its `server` and `client` modules directly.

@@ -1,4 +1,4 @@
-//! The optional integrations: `bytes`, `serde` and `metrics` (run with `--all-features`, or
+//! The optional integrations: `bytes`, `serde` and `metrics` (run with `--features full`, or
 //! `--features bytes,serde,metrics`).
 
 #[allow(unused)]

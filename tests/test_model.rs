@@ -19,12 +19,13 @@
 //! Sizes are drawn from 0, 1, every tier edge (size - 1, size, size + 1), above the largest
 //! tier, and anywhere below 12 000.
 //!
-//! CI size: `cargo test --test test_model` runs about 1.1 million operations, each followed by
-//! the full check: 208 cases of up to 4 000 operations for each interleaved test (about 400 000
-//! each) and 40 cases of 2 or 3 threads with up to 6 000 each (about 300 000); about 70 s on 2
-//! cores in a debug build. `BYTEPOOL_MODEL_SCALE=10` runs ten times more;
-//! `cargo test --test test_model -- --test-threads=1 --nocapture` prints the total (from
-//! `zz_report_operation_count`, which runs last in that order).
+//! CI size: `cargo test --features proptest --test test_model` runs about 1.1 million
+//! operations, each followed by the full check: 208 cases of up to 4 000 operations for each
+//! interleaved test (about 400 000 each) and 40 cases of 2 or 3 threads with up to 6 000 each
+//! (about 300 000); about 70 s on 2 cores in a debug build. `BYTEPOOL_MODEL_SCALE=10` runs ten
+//! times more; `cargo test --features proptest --test test_model -- --test-threads=1
+//! --nocapture` prints the total (from `zz_report_operation_count`, which runs last in that
+//! order).
 
 mod common;
 
