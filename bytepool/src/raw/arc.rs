@@ -61,10 +61,10 @@ impl<T, H> Slot<Homed<T, H>> {
     fn new_emplaced(home: H, init: impl FnOnce(&mut MaybeUninit<T>)) -> Box<Self> {
         let mut slot = Box::<Self>::new_uninit();
         let ptr = slot.as_mut_ptr();
-        // SAFETY: `ptr` points at the slot's allocation, valid for writes and not yet
-        // initialised; the projection creates no reference to uninitialised memory, and a
-        // `MaybeUninit<T>` (same layout as `T`) may be uninitialised. If `init` unwinds, `slot`
-        // frees the allocation without dropping anything in it.
+        // The projection creates no reference to uninitialised memory, and a `MaybeUninit<T>`
+        // (same layout as `T`) may be uninitialised. If `init` unwinds, `slot` frees the
+        // allocation without dropping anything in it.
+        // SAFETY: `ptr` points at the slot's allocation, valid for writes, not yet initialised.
         init(unsafe { &mut *addr_of_mut!((*ptr).value.value).cast::<MaybeUninit<T>>() });
         // SAFETY: as above; a field of its own, written once.
         unsafe { addr_of_mut!((*ptr).value.home).write(home) };

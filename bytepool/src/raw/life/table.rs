@@ -114,9 +114,9 @@ impl<S: Reclaim<P, Q>, P, Q> Life<S, P, Q> {
         if id != self.id {
             return None;
         }
-        // SAFETY: the shortcut is set (`mine_slow`) only to this thread's slot of the life with
-        // this id; ids are never reused, so that life is `self`, which frees its slots only
-        // when it is freed itself.
+        // The shortcut is set (`mine_slow`) only to this thread's slot of the life with this
+        // id, and ids are never reused.
+        // SAFETY: so that life is `self`, which frees its slots only when freed itself.
         Some(unsafe { &*slot.cast::<Slot<P, Q>>() })
     }
 
